@@ -1,0 +1,65 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything runs in .venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+WEB_CONCURRENCY ?= 2
+GUNICORN_THREADS ?= 160
+
+# Python >= 3.12: PYTHON if given, then python3.13 / python3.12 if they run, then pyenv's versions.
+FIND_PYTHON := for c in $(PYTHON) python3.13 python3.12 \
+	$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+	  "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; exit 0; }; \
+	done; exit 1
+
+# The test suite uses PostgreSQL when one answers on 127.0.0.1:5432 (CI insists on it).
+LOCAL_PG := postgres://postgres@127.0.0.1:5432/referral
+TEST_DATABASE_URL ?= $(shell $(PY) -c 'import psycopg; psycopg.connect("$(LOCAL_PG)".rsplit("/", 1)[0] + "/postgres", connect_timeout=2).close(); print("$(LOCAL_PG)")' 2>/dev/null)
+
+.PHONY: help venv run serve test lint format migrate clean
+
+help:
+	@echo "make run    - fresh clone -> http://127.0.0.1:$(PORT) (SQLite, demo SMS backend)"
+	@echo "make test   - the whole suite (lint, unit, integration) on PostgreSQL if reachable"
+	@echo "make serve  - production server: gunicorn, PORT=$(PORT), WEB_CONCURRENCY=$(WEB_CONCURRENCY)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@py=$$($(FIND_PYTHON)) || { echo "No Python >= 3.12 found. Install one, or run: make PYTHON=/path/to/python3.12 ..." >&2; exit 1; }; \
+	  echo "Using $$py ($$($$py --version))"; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py migrate --noinput
+	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+serve: $(STAMP)
+	$(PY) manage.py collectstatic --noinput -v0
+	exec $(BIN)/gunicorn site_config.wsgi:application \
+	  --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY) \
+	  --worker-class gthread --threads $(GUNICORN_THREADS) \
+	  --access-logfile - --graceful-timeout 10
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	@if [ -n "$(TEST_DATABASE_URL)" ]; then echo "Tests on PostgreSQL: $(TEST_DATABASE_URL)"; \
+	  else echo "No PostgreSQL reachable: tests on SQLite; PostgreSQL-only tests are skipped."; fi
+	DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

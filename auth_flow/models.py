@@ -1,0 +1,44 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class Challenge(models.Model):
+    """One sign-in code sent to a phone. Only a keyed hash of the code is stored."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        USED = "used", _("used")
+        REPLACED = "replaced", _("replaced by a newer code")
+        LOCKED = "locked", _("locked after wrong attempts")
+
+    phone = PhoneNumberField(_("phone"))
+    ip = models.GenericIPAddressField(_("client IP"))
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    state = models.CharField(_("state"), max_length=8, choices=State, default=State.PENDING)
+    attempts_left = models.PositiveSmallIntegerField(_("attempts left"))
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
+        indexes = [
+            models.Index(fields=["phone", "-created_at"], name="challenge_phone_idx"),
+            models.Index(fields=["ip", "-created_at"], name="challenge_ip_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="challenge_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="used", used_at__isnull=False) | ~Q(state="used"),
+                name="challenge_used_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.state} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,187 @@
+"""Sign-in: issue a one-time code to a phone, verify it, sign the member in."""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from auth_flow.errors import (
+    ChallengeThrottled,
+    CodeAttemptsExhausted,
+    CodeError,
+    CodeExpired,
+    CodeInvalid,
+    CodeNotRequested,
+    CodeUsed,
+)
+from auth_flow.models import Challenge
+from auth_flow.sms import mask_phone, sms_backend
+from profiles.models import User
+from profiles.services import user_get_or_create
+from site_config.db import advisory_lock, release_connection
+
+logger = logging.getLogger(__name__)
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def code_hash(*, phone: str, code: str) -> str:
+    """Keyed hash of a code, bound to its phone so equal codes differ in storage."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChallengeIssued:
+    phone: str
+    expires_in: int
+    resend_in: int
+    demo_code: str | None
+
+
+def challenge_issue(*, phone: str, ip: str) -> ChallengeIssued:
+    """Send a new code to `phone`, within every limit; the same answer for any phone.
+
+    The code is recorded (and older ones voided) in one short transaction; the
+    connection goes back to the pool before the slow gateway call.
+    """
+    code = f"{secrets.randbelow(10_000):04d}"
+    _challenge_create(phone=phone, ip=ip, code=code)
+    release_connection()
+    backend = sms_backend()
+    backend.send(
+        phone=phone,
+        text=gettext("Your sign-in code: %(code)s") % {"code": code},
+        code=code,
+    )
+    return ChallengeIssued(
+        phone=phone,
+        expires_in=settings.OTP_TTL,
+        resend_in=settings.OTP_RESEND_COOLDOWN,
+        demo_code=code if backend.shows_code else None,
+    )
+
+
+@transaction.atomic
+def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
+    # Phone before IP, always: a fixed order cannot deadlock.
+    advisory_lock(f"challenge:phone:{phone}")
+    advisory_lock(f"challenge:ip:{ip}")
+    now = timezone.now()
+    _throttle_check(phone=phone, ip=ip, now=now)
+    Challenge.objects.filter(phone=phone, state=Challenge.State.PENDING).update(
+        state=Challenge.State.REPLACED
+    )
+    challenge = Challenge.objects.create(
+        phone=phone,
+        ip=ip,
+        code_hash=code_hash(phone=phone, code=code),
+        attempts_left=settings.OTP_MAX_ATTEMPTS,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.OTP_TTL),
+    )
+    logger.info("code requested phone=%s ip=%s", mask_phone(phone), ip)
+    return challenge
+
+
+def _throttle_check(*, phone: str, ip: str, now: datetime) -> None:
+    by_phone = Challenge.objects.filter(phone=phone)
+    latest = by_phone.order_by("-created_at").values_list("created_at", flat=True).first()
+    cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN)
+    if latest is not None and latest + cooldown > now:
+        _throttled("resend_cooldown", latest + cooldown - now, phone)
+    windows = (
+        ("phone_hourly_limit", by_phone, HOUR, settings.OTP_PHONE_HOURLY),
+        ("phone_daily_limit", by_phone, DAY, settings.OTP_PHONE_DAILY),
+        ("ip_hourly_limit", Challenge.objects.filter(ip=ip), HOUR, settings.OTP_IP_HOURLY),
+    )
+    for reason, challenges, window, limit in windows:
+        recent = challenges.filter(created_at__gt=now - window).order_by("-created_at")
+        # The limit-th newest code in the window decides when a slot frees up.
+        oldest_counted = recent.values_list("created_at", flat=True)[limit - 1 : limit].first()
+        if oldest_counted is not None:
+            _throttled(reason, oldest_counted + window - now, phone)
+
+
+def _throttled(reason: str, wait: timedelta, phone: str) -> None:
+    logger.warning("code limited reason=%s phone=%s", reason, mask_phone(phone))
+    raise ChallengeThrottled(reason, retry_after=int(-(-wait.total_seconds() // 1)))
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    created: bool
+
+
+def challenge_verify(*, phone: str, code: str) -> SignIn:
+    """Check `code` for `phone`; the right one signs in (creating the member once).
+
+    A wrong attempt is recorded even though the caller gets an error, so the
+    error is raised only after the transaction commits.
+    """
+    outcome = _challenge_attempt(phone=phone, code=code)
+    if isinstance(outcome, CodeError):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _challenge_attempt(*, phone: str, code: str) -> SignIn | CodeError:
+    challenge = (
+        Challenge.objects.select_for_update().filter(phone=phone).order_by("-created_at").first()
+    )
+    masked = mask_phone(phone)
+    if challenge is None:
+        logger.info("code failed reason=not_requested phone=%s", masked)
+        return CodeNotRequested()
+    if challenge.state == Challenge.State.USED:
+        logger.info("code failed reason=used phone=%s", masked)
+        return CodeUsed()
+    if challenge.state == Challenge.State.LOCKED:
+        logger.info("code failed reason=locked phone=%s", masked)
+        return CodeAttemptsExhausted()
+    now = timezone.now()
+    if challenge.expires_at <= now:
+        logger.info("code failed reason=expired phone=%s", masked)
+        return CodeExpired()
+    if not hmac.compare_digest(challenge.code_hash, code_hash(phone=phone, code=code)):
+        challenge.attempts_left -= 1
+        if challenge.attempts_left <= 0:
+            challenge.state = Challenge.State.LOCKED
+        challenge.save(update_fields=["attempts_left", "state"])
+        if challenge.state == Challenge.State.LOCKED:
+            logger.warning("code locked out phone=%s", masked)
+            return CodeAttemptsExhausted()
+        logger.info("code failed reason=wrong phone=%s left=%d", masked, challenge.attempts_left)
+        return CodeInvalid(challenge.attempts_left)
+    challenge.state = Challenge.State.USED
+    challenge.used_at = now
+    challenge.save(update_fields=["state", "used_at"])
+    user, created = user_get_or_create(phone=phone)
+    logger.info("code verified phone=%s new_member=%s", masked, created)
+    return SignIn(user=user, created=created)
+
+
+def challenges_purge(*, older_than: timedelta = DAY, batch_size: int = 5000) -> int:
+    """Delete challenges past the longest limit window, in batches; returns how many."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        batch = list(
+            Challenge.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[
+                :batch_size
+            ]
+        )
+        if not batch:
+            return deleted
+        deleted += Challenge.objects.filter(pk__in=batch).delete()[0]

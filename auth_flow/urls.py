@@ -1,0 +1,12 @@
+from django.urls import path
+
+from auth_flow import views
+
+app_name = "auth_flow"
+
+urlpatterns = [
+    path("", views.sign_in, name="sign_in"),
+    path("auth/phone/", views.phone_submit, name="phone"),
+    path("auth/code/", views.code_submit, name="code"),
+    path("auth/logout/", views.sign_out, name="logout"),
+]

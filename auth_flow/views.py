@@ -1,0 +1,107 @@
+"""The sign-in screens: phone → code → signed in. Each view answers a full page or,
+for htmx, the page's own fragment."""
+
+from typing import Any
+
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from auth_flow.errors import ChallengeThrottled, CodeError
+from auth_flow.forms import CodeForm, PhoneForm
+from auth_flow.selectors import challenge_resend_in
+from auth_flow.services import challenge_issue, challenge_verify
+from profiles.selectors import invite_code_normalize
+from site_config.http import client_ip, redirect_page, render_page
+
+SESSION_PHONE = "auth_flow.phone"
+SESSION_DEMO_CODE = "auth_flow.demo_code"
+SESSION_NEXT = "auth_flow.next"
+SESSION_INVITE = "profiles.pending_invite"
+
+SIGN_IN = "auth_flow/sign_in.html"
+CODE = "auth_flow/code.html"
+
+
+@require_GET
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """The phone form. `?invite=CODE` is kept for the profile; `?next=` for after sign-in."""
+    invite = invite_code_normalize(request.GET.get("invite", ""))[:16]
+    if invite:
+        request.session[SESSION_INVITE] = invite
+    next_url = request.GET.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[SESSION_NEXT] = next_url
+    if request.user.is_authenticated:
+        return redirect("profiles:profile")
+    form = PhoneForm(initial={"phone": request.session.get(SESSION_PHONE, "")})
+    return render(request, SIGN_IN, {"form": form})
+
+
+@require_POST
+def phone_submit(request: HttpRequest) -> HttpResponse:
+    """Send a code. Also the resend button of the code screen (`resend=1`)."""
+    form = PhoneForm(request.POST)
+    resend = "resend" in request.POST
+    if not form.is_valid():
+        return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=422)
+    phone = form.cleaned_data["phone"]
+    try:
+        issued = challenge_issue(phone=phone, ip=client_ip(request))
+    except ChallengeThrottled as error:
+        if resend and request.session.get(SESSION_PHONE) == phone:
+            context = _code_context(request, CodeForm(), notice=error.message)
+            response = render_page(request, CODE, "code-form", context, status=429)
+        else:
+            form.add_error(None, error.message)
+            response = render_page(request, SIGN_IN, "phone-form", {"form": form}, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+    request.session[SESSION_PHONE] = issued.phone
+    request.session[SESSION_DEMO_CODE] = issued.demo_code
+    context = _code_context(request, CodeForm(), resend_in=issued.resend_in)
+    return render_page(request, CODE, "code-form", context)
+
+
+@require_POST
+def code_submit(request: HttpRequest) -> HttpResponse:
+    phone = request.session.get(SESSION_PHONE)
+    if not phone:
+        return redirect_page(request, reverse("auth_flow:sign_in"))
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            result = challenge_verify(phone=phone, code=form.cleaned_data["code"])
+        except CodeError as error:
+            form.add_error("code", error.message)
+        else:
+            next_url = request.session.pop(SESSION_NEXT, None) or reverse("profiles:profile")
+            login(request, result.user)
+            for key in (SESSION_PHONE, SESSION_DEMO_CODE):
+                request.session.pop(key, None)
+            return redirect_page(request, next_url)
+    return render_page(request, CODE, "code-form", _code_context(request, form), status=422)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect_page(request, reverse("auth_flow:sign_in"))
+
+
+def _code_context(
+    request: HttpRequest, form: CodeForm, *, resend_in: int | None = None, notice: str = ""
+) -> dict[str, Any]:
+    phone = request.session[SESSION_PHONE]
+    return {
+        "form": form,
+        "phone": phone,
+        "demo_code": request.session.get(SESSION_DEMO_CODE),
+        "resend_in": challenge_resend_in(phone=phone) if resend_in is None else resend_in,
+        "notice": notice,
+    }

@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("-date_joined",)
+    list_display = (
+        "phone",
+        "invite_code",
+        "referred_by",
+        "activated_at",
+        "referral_count",
+        "date_joined",
+    )
+    list_select_related = ("referred_by",)
+    search_fields = ("phone", "invite_code", "referred_by__phone", "referred_by__invite_code")
+    list_filter = ("is_staff", "is_active")
+    readonly_fields = ("invite_code", "referred_by", "activated_at", "date_joined", "last_login")
+    raw_id_fields = ()
+    fieldsets = (
+        (None, {"fields": ("phone", "password")}),
+        (_("Referral"), {"fields": ("invite_code", "referred_by", "activated_at")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("date_joined", "last_login")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2")}),)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(referral_total=Count("referrals"))
+
+    @admin.display(description=_("referrals"), ordering="referral_total")
+    def referral_count(self, obj: User) -> int:
+        return obj.referral_total  # type: ignore[attr-defined]

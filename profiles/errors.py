@@ -1,0 +1,35 @@
+from django.utils.translation import gettext_lazy as _
+
+from site_config.errors import DomainError
+
+
+class InviteError(DomainError):
+    field = "invite_code"
+
+
+class InviteNotFound(InviteError):
+    code = "invite_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(_("No member has this invite code. Check it and try again."))
+
+
+class InviteOwnCode(InviteError):
+    code = "invite_own_code"
+
+    def __init__(self) -> None:
+        super().__init__(_("This is your own invite code. Enter a friend's code."))
+
+
+class InviteAlreadyActivated(InviteError):
+    code = "invite_already_activated"
+
+    def __init__(self) -> None:
+        super().__init__(_("You have already entered an invite code; it can be entered only once."))
+
+
+class InviteCycle(InviteError):
+    code = "invite_cycle"
+
+    def __init__(self) -> None:
+        super().__init__(_("This member joined through you, so you cannot enter their code."))

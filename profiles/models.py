@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+# Upper-case letters and digits without the look-alikes 0 O 1 I L.
+INVITE_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_CODE_LENGTH = 6
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **fields: object) -> User:
+        if not fields.get("invite_code"):
+            from profiles.services import invite_code_generate
+
+            fields["invite_code"] = invite_code_generate()
+        user = self.model(phone=phone, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **fields: object) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A member, known by their phone number."""
+
+    phone = PhoneNumberField(_("phone"), unique=True)
+    invite_code = models.CharField(_("invite code"), max_length=INVITE_CODE_LENGTH, unique=True)
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    activated_at = models.DateTimeField(_("invite activated at"), null=True, blank=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(referred_by=F("pk")), name="user_cannot_invite_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(referred_by__isnull=True) | Q(activated_at__isnull=False),
+                name="user_referral_has_activation_time",
+            ),
+        ]
+        indexes = [
+            # Serves the referrals list (newest first) and its change check.
+            models.Index(fields=["referred_by", "-activated_at"], name="user_referrals_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.phone)

@@ -1,0 +1,54 @@
+"""Parallel requests on PostgreSQL: real threads, each on its own connection."""
+
+import pytest
+from django.conf import settings
+
+from auth_flow.errors import ChallengeThrottled, CodeUsed
+from auth_flow.models import Challenge
+from auth_flow.services import SignIn, challenge_issue, challenge_verify
+from profiles.models import User
+from tests.conftest import run_in_parallel
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_one_code_submitted_twenty_times_signs_in_once_and_makes_one_user(new_phone, outbox):
+    phone = new_phone()
+    challenge_issue(phone=phone, ip="203.0.113.1")
+    code = outbox[-1].code
+
+    results = run_in_parallel([lambda: challenge_verify(phone=phone, code=code)] * 20)
+
+    sign_ins = [r for r in results if isinstance(r, SignIn)]
+    assert len(sign_ins) == 1, results
+    assert all(isinstance(r, CodeUsed) for r in results if not isinstance(r, SignIn)), results
+    assert User.objects.filter(phone=phone).count() == 1
+
+
+def test_parallel_first_sign_ins_of_one_phone_make_one_user(new_phone):
+    from profiles.services import user_get_or_create
+
+    phone = new_phone()
+    results = run_in_parallel([lambda: user_get_or_create(phone=phone)] * 10)
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert sum(created for _, created in results) == 1
+    assert User.objects.filter(phone=phone).count() == 1
+
+
+def test_parallel_code_requests_for_one_phone_send_one_code(new_phone, outbox):
+    phone = new_phone()
+    results = run_in_parallel([lambda: challenge_issue(phone=phone, ip="203.0.113.2")] * 10)
+    throttled = [r for r in results if isinstance(r, ChallengeThrottled)]
+    assert len(throttled) == 9, results
+    assert Challenge.objects.filter(phone=phone).count() == 1
+
+
+def test_parallel_requests_from_one_ip_respect_its_hourly_limit(new_phone, outbox, settings):
+    settings.OTP_IP_HOURLY = 5
+    phones = [new_phone() for _ in range(12)]
+    run_in_parallel([lambda p=p: challenge_issue(phone=p, ip="203.0.113.3") for p in phones])
+    assert Challenge.objects.filter(ip="203.0.113.3").count() == 5
+
+
+def test_settings_module_uses_the_connection_pool():
+    assert settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] >= 1

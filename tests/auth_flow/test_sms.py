@@ -1,0 +1,41 @@
+import time
+
+from django.core.checks import run_checks
+
+from auth_flow.sms import ConsoleBackend, DemoBackend, LocmemBackend, mask_phone, sms_backend
+
+
+def test_backend_is_chosen_by_setting(settings):
+    settings.SMS_BACKEND = "console"
+    assert isinstance(sms_backend(), ConsoleBackend)
+    settings.SMS_BACKEND = "demo"
+    assert isinstance(sms_backend(), DemoBackend)
+    settings.SMS_BACKEND = "locmem"
+    assert isinstance(sms_backend(), LocmemBackend)
+
+
+def test_simulated_gateway_waits_within_the_configured_range(settings):
+    settings.OTP_SEND_DELAY = [0.05, 0.1]
+    started = time.monotonic()
+    LocmemBackend().send(phone="+79991234567", text="t", code="1234")
+    assert 0.05 <= time.monotonic() - started < 1
+
+
+def test_masked_phone_hides_the_middle_digits():
+    assert mask_phone("+79991234567") == "+7999***4567"
+
+
+def test_console_backend_logs_the_message(caplog, settings):
+    settings.SMS_BACKEND = "console"
+    with caplog.at_level("INFO", logger="auth_flow.sms"):
+        sms_backend().send(phone="+79991234567", text="Your code: 1234", code="1234")
+    assert "Your code: 1234" in caplog.text
+
+
+def test_demo_backend_without_debug_is_a_system_check_error(settings):
+    settings.SMS_BACKEND = "demo"
+    settings.DEBUG = False
+    settings.DEMO_MODE = False
+    assert "auth_flow.E001" in [message.id for message in run_checks()]
+    settings.DEMO_MODE = True
+    assert "auth_flow.E001" not in [message.id for message in run_checks()]

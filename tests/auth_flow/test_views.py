@@ -1,0 +1,203 @@
+"""The sign-in screens, as a browser and as htmx see them."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from auth_flow.models import Challenge
+from profiles.models import User
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def ask_code(client: Client, phone: str, outbox: list, **headers) -> str:
+    response = client.post("/auth/phone/", {"phone": phone}, **headers)
+    assert response.status_code == 200, response.content
+    return outbox[-1].code
+
+
+def test_sign_in_page_shows_the_phone_form(client):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert 'name="phone"' in html and '<label for="id_phone"' in html
+    assert "htmx" in html
+    assert 'hx-indicator="#phone-sending"' in html
+
+
+def test_pages_send_a_content_security_policy_with_a_nonce(client):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert f'nonce="{nonce}"' in response.content.decode()
+    assert "default-src 'self'" in policy
+
+
+def test_phone_submit_without_htmx_renders_the_code_page(client, new_phone, outbox):
+    response = client.post("/auth/phone/", {"phone": new_phone()})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and 'name="code"' in html
+    assert "Change number" in html
+    assert 'data-countdown="60"' in html
+
+
+def test_phone_submit_with_htmx_returns_only_the_code_fragment(client, new_phone, outbox):
+    response = client.post("/auth/phone/", {"phone": new_phone()}, **HX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<section id="auth-card"')
+    assert 'name="code"' in html
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("+7 999 123-45-67", "+79991234567"),
+        ("8 (999) 123-45-67", "+79991234567"),
+        ("+1 202-555-0143", "+12025550143"),
+    ],
+)
+def test_phone_formats_are_accepted_and_stored_as_e164(client, outbox, raw, stored):
+    client.post("/auth/phone/", {"phone": raw})
+    assert Challenge.objects.get().phone == stored
+    assert outbox[-1].phone == stored
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "hello",
+        "12",
+        "+7 999 123-45-67-89-00",
+        "x" * 10_240,
+        "٣٣٣٣",
+        "+7999\x001234567",
+        "<script>",
+    ],
+)
+def test_malformed_phone_gets_a_field_error_with_an_example(client, outbox, bad):
+    response = client.post("/auth/phone/", {"phone": bad}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "+7 999 123-45-67" in html and "Enter a valid phone number" in html
+    assert "<script>" not in html
+    assert outbox == []
+
+
+def test_demo_backend_shows_the_code_on_the_page(client, new_phone, settings):
+    settings.SMS_BACKEND = "demo"
+    response = client.post("/auth/phone/", {"phone": new_phone()})
+    assert re.search(r'data-demo-code="\d{4}"', response.content.decode())
+
+
+def test_other_backends_do_not_show_the_code(client, new_phone, outbox):
+    response = client.post("/auth/phone/", {"phone": new_phone()})
+    assert "data-demo-code" not in response.content.decode()
+    assert outbox[-1].code not in re.sub(
+        r"csrfmiddlewaretoken\" value=\"[^\"]+", "", response.content.decode()
+    )
+
+
+def test_over_the_limit_is_429_with_retry_after_and_a_message(client, new_phone, outbox):
+    phone = new_phone()
+    ask_code(client, phone, outbox)
+    response = client.post("/auth/phone/", {"phone": phone}, **HX)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "You can ask for a new one in" in response.content.decode()
+
+
+def test_resend_too_early_keeps_the_code_form(client, new_phone, outbox):
+    phone = new_phone()
+    ask_code(client, phone, outbox)
+    response = client.post("/auth/phone/", {"phone": phone, "resend": "1"}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert 'name="code"' in html and "You can ask for a new one in" in html
+
+
+def test_right_code_with_htmx_redirects_to_the_profile(client, new_phone, outbox):
+    code = ask_code(client, new_phone(), outbox, **HX)
+    response = client.post("/auth/code/", {"code": code}, **HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/profile/"
+    assert client.get("/profile/").status_code == 200
+
+
+def test_right_code_without_htmx_is_a_302_to_the_profile(client, new_phone, outbox):
+    code = ask_code(client, new_phone(), outbox)
+    response = client.post("/auth/code/", {"code": code})
+    assert response.status_code == 302 and response.url == "/profile/"
+
+
+def test_wrong_code_shows_attempts_left_in_an_announced_error(client, new_phone, outbox):
+    code = ask_code(client, new_phone(), outbox)
+    response = client.post("/auth/code/", {"code": f"{(int(code) + 1) % 10000:04d}"}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "<html" not in html
+    assert "2 attempts left" in html
+    assert 'role="alert"' in html
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "12345", "12", "٣٣٣٣", "12\x0034", "9" * 10_240])
+def test_malformed_code_gets_a_field_error(client, new_phone, outbox, bad):
+    ask_code(client, new_phone(), outbox)
+    response = client.post("/auth/code/", {"code": bad})
+    assert response.status_code == 422
+    assert "4 digits" in response.content.decode() or "4-digit" in response.content.decode()
+    assert Challenge.objects.get().attempts_left == settings.OTP_MAX_ATTEMPTS
+
+
+def test_code_without_a_phone_in_the_session_goes_back_to_the_start(client):
+    response = client.post("/auth/code/", {"code": "1234"})
+    assert response.status_code == 302 and response.url == "/"
+
+
+def test_next_survives_sign_in(client, new_phone, outbox):
+    client.get("/?next=/profile/referrals/")
+    code = ask_code(client, new_phone(), outbox)
+    assert client.post("/auth/code/", {"code": code}).url == "/profile/referrals/"
+
+
+def test_next_to_another_host_is_ignored(client, new_phone, outbox):
+    client.get("/?next=https://evil.example/")
+    code = ask_code(client, new_phone(), outbox)
+    assert client.post("/auth/code/", {"code": code}).url == "/profile/"
+
+
+def test_post_without_csrf_token_is_403(new_phone):
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/auth/phone/", {"phone": new_phone()}).status_code == 403
+    assert strict.post("/auth/code/", {"code": "1234"}).status_code == 403
+    assert strict.post("/auth/logout/").status_code == 403
+
+
+def test_htmx_post_with_the_csrf_header_is_accepted(new_phone, outbox):
+    strict = Client(enforce_csrf_checks=True)
+    html = strict.get("/").content.decode()
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+    response = strict.post("/auth/phone/", {"phone": new_phone()}, HTTP_X_CSRFTOKEN=token, **HX)
+    assert response.status_code == 200
+
+
+def test_sign_out_redirects_home_and_ends_the_session(client, make_member):
+    client.force_login(make_member())
+    response = client.post("/auth/logout/", **HX)
+    assert response.headers["HX-Redirect"] == "/"
+    assert client.get("/profile/").status_code == 302
+    client.force_login(User.objects.first())
+    assert client.post("/auth/logout/").url == "/"
+
+
+def test_signed_in_member_visiting_the_start_goes_to_the_profile(client, make_member):
+    client.force_login(make_member())
+    assert client.get("/").url == "/profile/"

@@ -1,0 +1,107 @@
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from auth_flow.models import Challenge
+from auth_flow.sms import LocmemBackend
+from profiles.models import User
+from profiles.services import user_get_or_create
+
+
+def _database_vendor() -> str:
+    return connections["default"].vendor
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {_database_vendor()}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") and _database_vendor() != "postgresql":
+        raise pytest.UsageError(
+            "CI must run the suite on PostgreSQL: set TEST_DATABASE_URL / DATABASE_URL."
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _database_vendor() == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, parallel connections)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fast_sms(settings: Any) -> Iterator[None]:
+    """Tests send through the in-memory outbox with no simulated gateway wait."""
+    settings.SMS_BACKEND = "locmem"
+    settings.OTP_SEND_DELAY = [0.0, 0.0]
+    LocmemBackend.outbox.clear()
+    yield
+    LocmemBackend.outbox.clear()
+
+
+@pytest.fixture
+def outbox() -> list:
+    return LocmemBackend.outbox
+
+
+_phone_numbers = iter(range(1_000_000, 9_999_999))
+
+
+@pytest.fixture
+def new_phone() -> Callable[[], str]:
+    return lambda: f"+7999{next(_phone_numbers):07d}"
+
+
+@pytest.fixture
+def make_member(new_phone: Callable[[], str]) -> Callable[..., User]:
+    def make(phone: str | None = None) -> User:
+        return user_get_or_create(phone=phone or new_phone())[0]
+
+    return make
+
+
+@pytest.fixture
+def age_challenges() -> Callable[..., None]:
+    """Move a phone's challenges back in time, as if `seconds` had passed."""
+
+    def age(phone: str, seconds: float) -> None:
+        shift = timedelta(seconds=seconds)
+        for challenge in Challenge.objects.filter(phone=phone):
+            challenge.created_at -= shift
+            challenge.expires_at -= shift
+            challenge.save(update_fields=["created_at", "expires_at"])
+
+    return age
+
+
+def run_in_parallel(functions: list[Callable[[], Any]]) -> list[Any]:
+    """Run each function in its own thread (its own database connection), all at once.
+
+    Returns each result or the exception it raised.
+    """
+    barrier = threading.Barrier(len(functions))
+    results: list[Any] = [None] * len(functions)
+
+    def worker(index: int, function: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = function()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

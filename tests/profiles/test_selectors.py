@@ -1,0 +1,77 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from profiles.models import User
+from profiles.selectors import profile_get, referrals_page, referrals_version
+from profiles.services import invite_activate, invite_code_generate
+
+pytestmark = pytest.mark.django_db
+
+
+def add_referrals(owner: User, count: int, new_phone) -> list[User]:
+    """Bulk-made referrals, activated one minute apart (the last is the newest)."""
+    start = timezone.now() - timedelta(days=1)
+    members = [
+        User(
+            phone=new_phone(),
+            invite_code=invite_code_generate(),
+            referred_by=owner,
+            activated_at=start + timedelta(minutes=i),
+        )
+        for i in range(count)
+    ]
+    return User.objects.bulk_create(members)
+
+
+def test_referrals_are_newest_first_with_their_dates(make_member):
+    owner = make_member()
+    joined = []
+    for _ in range(3):
+        member = make_member()
+        invite_activate(user=member, code=owner.invite_code)
+        joined.append(member)
+    page = referrals_page(user=owner)
+    assert [m.pk for m in page] == [m.pk for m in reversed(joined)]
+    assert all(m.activated_at for m in page)
+    assert page.paginator.count == 3
+
+
+def test_referrals_are_paginated_fifty_at_a_time(make_member, new_phone):
+    owner = make_member()
+    add_referrals(owner, 120, new_phone)
+    first, third = referrals_page(user=owner, number=1), referrals_page(user=owner, number=3)
+    assert len(first) == 50 and first.has_next()
+    assert len(third) == 20 and not third.has_next()
+
+
+def test_someone_elses_referrals_are_not_mine(make_member):
+    owner, other, member = make_member(), make_member(), make_member()
+    invite_activate(user=member, code=other.invite_code)
+    assert referrals_page(user=owner).paginator.count == 0
+
+
+def test_profile_query_count_does_not_grow_with_referrals(make_member, new_phone):
+    counts = {}
+    for referrals in (0, 10, 300):
+        owner = make_member()
+        add_referrals(owner, referrals, new_phone)
+        owner.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            summary = profile_get(user=owner)
+            assert len(list(summary.referrals)) == min(referrals, 50)
+            referrals_version(user=owner)
+        counts[referrals] = len(queries)
+    # An empty list skips the row query; otherwise count, rows and version.
+    assert counts == {0: 2, 10: 3, 300: 3}
+
+
+def test_version_changes_when_a_referral_arrives(make_member):
+    owner = make_member()
+    before = referrals_version(user=owner)
+    assert referrals_version(user=owner) == before
+    invite_activate(user=make_member(), code=owner.invite_code)
+    assert referrals_version(user=owner) != before

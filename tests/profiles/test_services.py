@@ -1,0 +1,111 @@
+"""Invite codes and activation (SPEC.md, "Invite codes", "Activation")."""
+
+import pytest
+
+from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
+from profiles.models import INVITE_CODE_ALPHABET, User
+from profiles.selectors import invite_owner_get
+from profiles.services import invite_activate, invite_code_generate, user_get_or_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_invite_code_is_six_characters_without_look_alikes():
+    codes = {invite_code_generate() for _ in range(500)}
+    assert len(codes) > 490
+    for code in codes:
+        assert len(code) == 6
+        assert set(code) <= set(INVITE_CODE_ALPHABET)
+        assert not set(code) & set("0O1IL")
+
+
+def test_invite_code_collision_is_retried(new_phone, monkeypatch):
+    taken = user_get_or_create(phone=new_phone())[0].invite_code
+    codes = iter([taken, taken, "FRESH2"])
+    monkeypatch.setattr("profiles.services.invite_code_generate", lambda: next(codes))
+    user, created = user_get_or_create(phone=new_phone())
+    assert created and user.invite_code == "FRESH2"
+
+
+def test_activation_records_who_invited_and_when(make_member):
+    owner, member = make_member(), make_member()
+    invite_activate(user=member, code=owner.invite_code)
+    member.refresh_from_db()
+    assert member.referred_by == owner
+    assert member.activated_at is not None
+
+
+def test_invite_code_input_is_trimmed_and_case_insensitive(make_member):
+    owner, member = make_member(), make_member()
+    invite_activate(user=member, code=f"  {owner.invite_code.lower()}\n")
+    member.refresh_from_db()
+    assert member.referred_by == owner
+
+
+def test_unknown_code_is_invite_not_found(make_member):
+    with pytest.raises(InviteNotFound) as error:
+        invite_activate(user=make_member(), code="ZZZZZZ")
+    assert error.value.code == "invite_not_found"
+
+
+def test_own_code_is_invite_own_code(make_member):
+    member = make_member()
+    with pytest.raises(InviteOwnCode) as error:
+        invite_activate(user=member, code=member.invite_code)
+    assert error.value.code == "invite_own_code"
+    member.refresh_from_db()
+    assert member.referred_by is None
+
+
+def test_second_activation_is_invite_already_activated(make_member):
+    first, second, member = make_member(), make_member(), make_member()
+    invite_activate(user=member, code=first.invite_code)
+    with pytest.raises(InviteAlreadyActivated) as error:
+        invite_activate(user=member, code=second.invite_code)
+    assert error.value.code == "invite_already_activated"
+    member.refresh_from_db()
+    assert member.referred_by == first
+
+
+def test_direct_cycle_is_refused(make_member):
+    a, b = make_member(), make_member()
+    invite_activate(user=b, code=a.invite_code)
+    with pytest.raises(InviteCycle) as error:
+        invite_activate(user=a, code=b.invite_code)
+    assert error.value.code == "invite_cycle"
+
+
+def test_cycle_down_a_chain_is_refused(make_member):
+    a, b, c, d = make_member(), make_member(), make_member(), make_member()
+    invite_activate(user=b, code=a.invite_code)
+    invite_activate(user=c, code=b.invite_code)
+    invite_activate(user=d, code=c.invite_code)
+    for descendant in (b, c, d):
+        with pytest.raises(InviteCycle):
+            invite_activate(user=a, code=descendant.invite_code)
+    a.refresh_from_db()
+    assert a.referred_by is None
+
+
+def test_inviter_of_my_inviter_is_not_a_cycle(make_member):
+    a, b, c = make_member(), make_member(), make_member()
+    invite_activate(user=b, code=a.invite_code)
+    invite_activate(user=c, code=a.invite_code)
+    invite_activate(user=a, code=make_member().invite_code)
+    assert User.objects.get(pk=a.pk).referred_by is not None
+
+
+def test_checking_a_code_writes_nothing(make_member):
+    owner, member = make_member(), make_member()
+    assert invite_owner_get(user=member, code=owner.invite_code) == owner
+    member.refresh_from_db()
+    assert member.referred_by is None
+
+
+def test_database_forbids_inviting_yourself(make_member):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    member = make_member()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=member.pk).update(referred_by=member, activated_at=timezone.now())

@@ -1,0 +1,189 @@
+"""The profile screens, as a browser and as htmx see them."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from profiles.models import User
+from profiles.services import invite_activate
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def member(make_member) -> User:
+    return make_member()
+
+
+@pytest.fixture
+def signed_in(client: Client, member: User) -> Client:
+    client.force_login(member)
+    return client
+
+
+def test_profile_when_signed_out_redirects_to_sign_in_with_next(client):
+    response = client.get("/profile/")
+    assert response.status_code == 302
+    assert response.url.startswith("/?next=/profile/")
+
+
+@pytest.mark.parametrize(
+    "url", ["/profile/referrals/", "/profile/invite/check/?invite_code=ABC234"]
+)
+def test_member_pages_need_sign_in(client, url):
+    assert client.get(url).status_code == 302
+
+
+def test_profile_shows_phone_invite_code_and_share_link(signed_in, member):
+    html = signed_in.get("/profile/").content.decode()
+    assert str(member.phone) in html
+    assert f'data-invite-code="{member.invite_code}"' in html
+    assert f"/?invite={member.invite_code}" in html
+    assert "data-copy=" in html
+    assert 'name="invite_code"' in html
+
+
+def test_share_link_is_remembered_through_sign_in_and_prefills_the_form(
+    client, make_member, new_phone, outbox
+):
+    friend = make_member()
+    client.get(f"/?invite={friend.invite_code.lower()}")
+    client.post("/auth/phone/", {"phone": new_phone()})
+    client.post("/auth/code/", {"code": outbox[-1].code})
+    html = client.get("/profile/").content.decode()
+    assert f'value="{friend.invite_code}"' in html
+
+
+def test_activation_with_htmx_returns_the_invite_section_with_the_code(
+    signed_in, make_member, member
+):
+    friend = make_member()
+    response = signed_in.post("/profile/invite/", {"invite_code": friend.invite_code}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and html.strip().startswith('<section id="invite-section"')
+    assert f'data-activated-code="{friend.invite_code}"' in html
+    assert 'name="invite_code"' not in html
+
+
+def test_activation_without_htmx_renders_the_profile_with_the_result(signed_in, make_member):
+    friend = make_member()
+    response = signed_in.post("/profile/invite/", {"invite_code": friend.invite_code})
+    html = response.content.decode()
+    assert "<html" in html and f'data-activated-code="{friend.invite_code}"' in html
+
+
+def test_profile_shows_the_activated_code_instead_of_the_form(signed_in, make_member, member):
+    friend = make_member()
+    invite_activate(user=member, code=friend.invite_code)
+    html = signed_in.get("/profile/").content.decode()
+    assert f'data-activated-code="{friend.invite_code}"' in html
+    assert 'name="invite_code"' not in html
+
+
+@pytest.mark.parametrize(
+    ("code_of", "message"),
+    [
+        ("nobody", "No member has this invite code"),
+        ("self", "your own invite code"),
+    ],
+)
+def test_activation_errors_are_shown_in_the_form(signed_in, member, code_of, message):
+    code = member.invite_code if code_of == "self" else "ZZZZZZ"
+    response = signed_in.post("/profile/invite/", {"invite_code": code}, **HX)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+
+
+def test_cycle_and_second_activation_are_shown_in_the_form(signed_in, make_member, member):
+    child = make_member()
+    invite_activate(user=child, code=member.invite_code)
+    response = signed_in.post("/profile/invite/", {"invite_code": child.invite_code}, **HX)
+    assert "joined through you" in response.content.decode()
+    invite_activate(user=member, code=make_member().invite_code)
+    response = signed_in.post("/profile/invite/", {"invite_code": child.invite_code}, **HX)
+    assert response.status_code == 422
+    assert "already entered an invite code" in response.content.decode()
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "A" * 10_240, "ÄÖÜÄÖÜ", "AB\x00CDE", "<b>x</b>"])
+def test_malformed_invite_codes_get_a_field_error(signed_in, member, bad):
+    response = signed_in.post("/profile/invite/", {"invite_code": bad}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'role="alert"' in html and "<b>x</b>" not in html
+    member.refresh_from_db()
+    assert member.referred_by is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("ZZZZZZ", "invite_not_found"), ("own", "invite_own_code"), ("good", "ok"), ("ab", "invalid")],
+)
+def test_invite_check_validates_while_typing(signed_in, make_member, member, typed, expected):
+    code = {"own": member.invite_code, "good": make_member().invite_code}.get(typed, typed)
+    response = signed_in.get("/profile/invite/check/", {"invite_code": code}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert f'data-check="{expected}"' in html
+    member.refresh_from_db()
+    assert member.referred_by is None
+
+
+def test_invite_check_says_nothing_for_an_empty_field(signed_in):
+    html = signed_in.get("/profile/invite/check/", {"invite_code": ""}, **HX).content.decode()
+    assert 'data-check=""' in html
+
+
+def test_referrals_page_without_htmx_is_a_full_page(signed_in):
+    html = signed_in.get("/profile/referrals/").content.decode()
+    assert "<html" in html and 'id="referrals"' in html
+
+
+def test_referrals_poll_returns_the_list_then_no_body_until_something_changes(
+    signed_in, make_member, member
+):
+    first = signed_in.get("/profile/referrals/", **HX)
+    html = first.content.decode()
+    assert first.status_code == 200 and "<html" not in html
+    version = re.search(r"\?v=([^\"]+)\"", html).group(1)
+    assert 'hx-trigger="every 5s"' in html
+
+    unchanged = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert unchanged.status_code == 204 and unchanged.content == b""
+
+    newcomer = make_member()
+    invite_activate(user=newcomer, code=member.invite_code)
+    changed = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert changed.status_code == 200
+    assert str(newcomer.phone) in changed.content.decode()
+
+
+def test_show_more_returns_the_next_rows(signed_in, member, new_phone):
+    from tests.profiles.test_selectors import add_referrals
+
+    add_referrals(member, 60, new_phone)
+    html = signed_in.get("/profile/").content.decode()
+    assert html.count("data-referral-phone") == 50 and "?page=2" in html
+    more = signed_in.get("/profile/referrals/?page=2", **HX).content.decode()
+    assert more.count("data-referral-phone") == 10 and "<section" not in more
+
+
+def test_referral_phone_is_escaped_on_the_page(signed_in, member):
+    # A phone can only be stored valid, so forge the row to prove the template escapes.
+    User.objects.create(phone="+79990000001", invite_code="XSSAAA")
+    User.objects.filter(invite_code="XSSAAA").update(
+        phone="<script>alert(1)</script>", referred_by=member, activated_at="2026-01-01T00:00Z"
+    )
+    html = signed_in.get("/profile/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_profile_post_without_csrf_token_is_403(member):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(member)
+    assert strict.post("/profile/invite/", {"invite_code": "ABC234"}).status_code == 403
