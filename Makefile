@@ -37,6 +37,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# Node tools for the suite: newman (Postman collection) and axe-core (accessibility).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 run: $(STAMP)
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py migrate --noinput
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -56,7 +62,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint $(NODE_STAMP)
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then echo "Tests on PostgreSQL: $(TEST_DATABASE_URL)"; \
 	  else echo "No PostgreSQL reachable: tests on SQLite; PostgreSQL-only tests are skipped."; fi
 	DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest
