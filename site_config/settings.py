@@ -22,7 +22,8 @@ DEBUG = env.bool("DEBUG", default=True)
 
 
 def _required_in_production(name: str, development_default: object) -> object:
-    if name in env:
+    # Empty counts as missing: compose's `${SECRET_KEY}` passes "" when it is unset.
+    if env.str(name, default=""):
         return env.list(name) if isinstance(development_default, list) else env.str(name)
     if DEBUG:
         return development_default
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "site_config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,8 +95,11 @@ TEMPLATES = [
 ]
 
 # PostgreSQL in production (DATABASE_URL); SQLite for a first `make run`.
+# An empty DATABASE_URL (as `make run` passes) means "not set".
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
 }
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -124,7 +129,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -194,6 +199,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "site_config.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SIMPLE_JWT = {
@@ -209,6 +215,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Phone sign-in with one-time codes, invite codes and referrals.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Request and response bodies get their own components (write-only vs read-only fields).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "auth", "description": "Sign in with a one-time SMS code; JWT access/refresh."},
+        {"name": "profile", "description": "The signed-in member: invite codes and referrals."},
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -7,6 +7,9 @@ urlpatterns = [
     path("", include("auth_flow.urls")),
     path("", include("profiles.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("site_config.api")),
+    path("api/v1/auth/", include("auth_flow.api")),
+    path("api/v1/profile/", include("profiles.api")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

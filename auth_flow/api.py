@@ -1,0 +1,291 @@
+"""Sign-in over JSON: ask for a code, trade it for JWTs, refresh them, sign out.
+
+The rules are the services' and the web forms' (see site_config.api.WebFormField);
+these views only translate between JSON and those calls.
+"""
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenRefreshView, TokenViewBase
+
+from auth_flow.errors import (
+    ChallengeThrottled,
+    CodeAttemptsExhausted,
+    CodeExpired,
+    CodeInvalid,
+    CodeNotRequested,
+    CodeUsed,
+)
+from auth_flow.forms import PHONE_INVALID, CodeForm, PhoneForm
+from auth_flow.services import challenge_issue, challenge_verify
+from profiles.models import User
+from site_config.api import (
+    NOT_JSON_EXAMPLE,
+    UNSUPPORTED_MEDIA_TYPE,
+    WebFormField,
+    domain_error_example,
+    error_example,
+    error_response,
+    validation_example,
+)
+from site_config.http import client_ip
+
+PHONE_HELP = "A phone number, international or national (default region), e.g. +7 999 123-45-67."
+TOKEN_INVALID = error_response(
+    "The refresh token is malformed, expired, blacklisted (rotated or signed out) "
+    "or its member is gone.",
+    error_example(code="token_not_valid", detail="Token is blacklisted"),
+    error_example(code="no_active_account", detail="No active account found for the given token."),
+)
+ACCESS_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2ln"
+REFRESH_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+REFRESH_BODY_EXAMPLE = OpenApiExample(
+    "refresh token", value={"refresh": REFRESH_EXAMPLE}, request_only=True
+)
+REFRESH_MISSING = error_response(
+    "No refresh token in the body.",
+    validation_example("refresh", "This field is required."),
+    NOT_JSON_EXAMPLE,
+)
+
+
+class PhoneSerializer(serializers.Serializer):
+    phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
+
+
+class CodeSentSerializer(serializers.Serializer):
+    phone = serializers.CharField(help_text="The number in E.164.")
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
+    resend_in = serializers.IntegerField(help_text="Seconds until another code may be asked for.")
+    demo_code = serializers.CharField(
+        required=False, help_text="Only with the demo SMS backend: the code itself."
+    )
+
+
+class CodeRequestApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Send a sign-in code by SMS",
+        description=(
+            "Sends a 4-digit code, valid for `expires_in` seconds. The answer is the same "
+            "for a known and an unknown number. Limits per number and per client address "
+            "answer 429 with `Retry-After`."
+        ),
+        request=PhoneSerializer,
+        examples=[
+            OpenApiExample("national", value={"phone": "8 999 123-45-67"}, request_only=True),
+            OpenApiExample(
+                "demo",
+                value={
+                    "phone": "+79991234567",
+                    "expires_in": 300,
+                    "resend_in": 60,
+                    "demo_code": "4821",
+                },
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds until a code may be asked for again.",
+            )
+        ],
+        responses={
+            202: CodeSentSerializer,
+            400: error_response(
+                "Not a phone number, or not JSON.",
+                validation_example("phone", str(PHONE_INVALID)),
+                NOT_JSON_EXAMPLE,
+            ),
+            415: UNSUPPORTED_MEDIA_TYPE,
+            429: error_response(
+                "Over a limit; `Retry-After` says when to try again.",
+                *(
+                    domain_error_example(ChallengeThrottled(reason, retry_after=45))
+                    for reason in ChallengeThrottled.reasons
+                ),
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PhoneSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = challenge_issue(phone=serializer.validated_data["phone"], ip=client_ip(request))
+        data = {
+            "phone": issued.phone,
+            "expires_in": issued.expires_in,
+            "resend_in": issued.resend_in,
+        }
+        if issued.demo_code is not None:
+            data["demo_code"] = issued.demo_code
+        return Response(CodeSentSerializer(data).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SignInSerializer(serializers.Serializer):
+    phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
+    code = WebFormField(form=CodeForm, max_length=4, help_text="The 4 digits from the SMS.")
+
+
+class MemberSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    invite_code = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`.")
+    refresh = serializers.CharField(help_text="Trade for a new pair at /auth/token/refresh/.")
+    created = serializers.BooleanField(help_text="Whether this sign-in created the member.")
+    user = MemberSerializer()
+
+
+class TokenObtainApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Sign in with the code: get an access and a refresh token",
+        description=(
+            "The first sign-in of a number creates the member. A code works once; "
+            "after 3 wrong attempts it is void."
+        ),
+        request=SignInSerializer,
+        examples=[
+            OpenApiExample(
+                "sign-in", value={"phone": "+79991234567", "code": "4821"}, request_only=True
+            ),
+            OpenApiExample(
+                "new member",
+                value={
+                    "access": ACCESS_EXAMPLE,
+                    "refresh": REFRESH_EXAMPLE,
+                    "created": True,
+                    "user": {
+                        "phone": "+79991234567",
+                        "invite_code": "ABC234",
+                        "date_joined": "2026-01-15T09:30:00Z",
+                    },
+                },
+                response_only=True,
+            ),
+        ],
+        responses={
+            200: TokenPairSerializer,
+            400: error_response(
+                "A wrong, expired, used-up or never requested code, or invalid fields.",
+                domain_error_example(CodeInvalid(2)),
+                domain_error_example(CodeAttemptsExhausted()),
+                domain_error_example(CodeExpired()),
+                domain_error_example(CodeUsed()),
+                domain_error_example(CodeNotRequested()),
+                validation_example("code", "The code is 4 digits."),
+                NOT_JSON_EXAMPLE,
+            ),
+            415: UNSUPPORTED_MEDIA_TYPE,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SignInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        signed_in = challenge_verify(**serializer.validated_data)
+        refresh = RefreshToken.for_user(signed_in.user)
+        pair = {
+            "access": str(refresh.access_token),
+            "refresh": str(refresh),
+            "created": signed_in.created,
+            "user": signed_in.user,
+        }
+        return Response(TokenPairSerializer(pair).data)
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    def validate(self, attrs: dict) -> dict:
+        # simplejwt looks the member up with .get(): a deleted member would be a 500.
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as error:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from error
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class RefreshedPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField(help_text="The new refresh token; the one sent is now void.")
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Trade a refresh token for a new pair",
+    description="Rotation: the refresh token sent is blacklisted, use the new one.",
+    request=RefreshTokenSerializer,
+    examples=[
+        REFRESH_BODY_EXAMPLE,
+        OpenApiExample(
+            "new pair",
+            value={"access": ACCESS_EXAMPLE, "refresh": REFRESH_EXAMPLE},
+            response_only=True,
+        ),
+    ],
+    responses={
+        200: RefreshedPairSerializer,
+        400: REFRESH_MISSING,
+        401: TOKEN_INVALID,
+        415: UNSUPPORTED_MEDIA_TYPE,
+    },
+)
+class TokenRefreshApi(TokenRefreshView):
+    serializer_class = RefreshSerializer
+
+
+class LogoutApi(TokenViewBase):
+    """simplejwt's blacklist view (no access token needed: the refresh token is the proof,
+    so signing out works after the access token expired), answering 204."""
+
+    serializer_class = TokenBlacklistSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Sign out: blacklist the refresh token",
+        description="Access tokens already issued stay valid until they expire (minutes).",
+        request=RefreshTokenSerializer,
+        examples=[REFRESH_BODY_EXAMPLE],
+        responses={
+            204: None,
+            400: REFRESH_MISSING,
+            401: TOKEN_INVALID,
+            415: UNSUPPORTED_MEDIA_TYPE,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        super().post(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urlpatterns = [
+    path("code/", CodeRequestApi.as_view(), name="api-code-request"),
+    path("token/", TokenObtainApi.as_view(), name="api-token"),
+    path("token/refresh/", TokenRefreshApi.as_view(), name="api-token-refresh"),
+    path("logout/", LogoutApi.as_view(), name="api-logout"),
+]
