@@ -6,7 +6,11 @@ from auth_flow.models import Challenge
 
 @admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
-    """Read-only: challenges are evidence of sign-in attempts, not something to edit."""
+    """Read-only: challenges are evidence of sign-in attempts, not something to edit.
+
+    Deleting one would also reset the rate limits it counts toward; old ones go
+    through `manage.py purge_challenges`.
+    """
 
     list_display = ("phone", "ip", "state", "attempts_left", "created_at", "expires_at", "used_at")
     list_filter = ("state",)
@@ -18,4 +22,7 @@ class ChallengeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

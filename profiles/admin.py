@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import User
+from profiles.services import invite_code_generate
 
 
 @admin.register(User)
@@ -22,7 +24,6 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("phone", "invite_code", "referred_by__phone", "referred_by__invite_code")
     list_filter = ("is_staff", "is_active")
     readonly_fields = ("invite_code", "referred_by", "activated_at", "date_joined", "last_login")
-    raw_id_fields = ()
     fieldsets = (
         (None, {"fields": ("phone", "password")}),
         (_("Referral"), {"fields": ("invite_code", "referred_by", "activated_at")}),
@@ -35,7 +36,15 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2")}),)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # One aggregate in the list query instead of a count per row.
         return super().get_queryset(request).annotate(referral_total=Count("referrals"))
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        # The add form saves through ModelForm, not create_user(): without this the
+        # member would get an empty code, and the next one would hit the unique constraint.
+        if not obj.invite_code:
+            obj.invite_code = invite_code_generate()
+        super().save_model(request, obj, form, change)
 
     @admin.display(description=_("referrals"), ordering="referral_total")
     def referral_count(self, obj: User) -> int:

@@ -1,0 +1,149 @@
+"""The Dockerfile, docker-compose.yml and .env.example run and name what the tests run.
+
+There is no Docker engine in CI: these tests read the files and run their
+commands outside a container.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.deploy.conftest import ROOT, manage, process_env
+
+SERVE_COMMAND = ["gunicorn", "--config", "site_config/gunicorn.conf.py"]
+
+
+def _dockerfile_instructions(keyword: str) -> list[str]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    return [
+        line.split(maxsplit=1)[1] for line in text.splitlines() if line.startswith(f"{keyword} ")
+    ]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _interpolate(value: str) -> str:
+    """Compose's `${NAME:-default}` with nothing set: the default."""
+    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+
+
+def test_image_and_make_serve_start_the_same_server():
+    assert json.loads(_dockerfile_instructions("CMD")[-1]) == SERVE_COMMAND
+    makefile = (ROOT / "Makefile").read_text()
+    serve_recipe = makefile.split("\nserve:", 1)[1].split("\n\n", 1)[0]
+    assert "compilemessages" in serve_recipe
+    assert "collectstatic --noinput" in serve_recipe
+    assert "exec $(BIN)/gunicorn --config site_config/gunicorn.conf.py" in serve_recipe
+
+
+def test_image_build_collects_static_files_with_its_placeholder_settings(tmp_path):
+    (collect,) = [run for run in _dockerfile_instructions("RUN") if "collectstatic" in run]
+    # As in the image: the virtualenv first on PATH, no project settings in the environment.
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "STATIC_ROOT": str(tmp_path),
+    }
+
+    result = subprocess.run(  # noqa: S603 - the Dockerfile's own command
+        ["/bin/sh", "-c", collect],  # noqa: S607 - as the image's shell runs it
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_image_build_compiles_the_translations(tmp_path):
+    (compile_messages,) = [
+        run for run in _dockerfile_instructions("RUN") if "compilemessages" in run
+    ]
+    shutil.copytree(ROOT / "locale", tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    command = compile_messages.replace("/opt/venv/bin/", f"{Path(sys.executable).parent}/")
+
+    result = subprocess.run(  # noqa: S603 - the Dockerfile's own command
+        ["/bin/sh", "-c", command],  # noqa: S607 - as the image's shell runs it
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / "locale").glob("*/LC_MESSAGES/django.mo"))
+
+
+@pytest.mark.postgres
+def test_docker_healthcheck_passes_against_a_production_server_probed_by_ip(
+    serve, serve_database_url
+):
+    (healthcheck,) = _dockerfile_instructions("HEALTHCHECK")
+    probe = json.loads(healthcheck.split(" CMD ", 1)[1])
+    # The real production settings: a public host name and HTTPS redirects.
+    server = serve(
+        DATABASE_URL=serve_database_url,
+        ALLOWED_HOSTS="referral.example.com",
+        SECURE_SSL_REDIRECT="1",
+    )
+    env = {**os.environ, "PORT": str(server.port)}
+    probe[0] = sys.executable
+
+    result = subprocess.run(probe, env=env, capture_output=True, timeout=10, check=False)  # noqa: S603
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_serves_only_after_a_healthy_database_and_finished_migrations():
+    services = _compose()["services"]
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["web"]["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    assert "command" not in services["web"]  # the image's CMD: make serve's command
+    assert services["web"]["ports"] == ["8000:8000"]
+    assert {"path": ".env", "required": False} in services["web"]["env_file"]
+
+
+def test_compose_demo_settings_pass_the_deploy_checks():
+    environment = {
+        name: _interpolate(str(value))
+        for name, value in _compose()["services"]["web"]["environment"].items()
+    }
+    assert environment["DEBUG"] == "0"
+    assert environment["SMS_BACKEND"] == "demo"
+
+    result = manage("check", "--deploy", env=process_env(**environment))
+
+    # Plain HTTP on localhost is the demo's one deliberate warning (security.W008).
+    assert result.returncode == 0, result.stderr
+    assert "auth_flow.E001" not in result.stderr
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    read = set()
+    for source in ("site_config/settings.py", "site_config/gunicorn.conf.py"):
+        text = (ROOT / source).read_text()
+        read |= set(re.findall(r"env\.\w+\(\s*\"([A-Z_]+)\"", text))
+        read |= set(re.findall(r"_required_in_production\(\s*\"([A-Z_]+)\"", text))
+        read |= set(re.findall(r"environ\.get\(\s*[\"']([A-Z_]+)[\"']", text))
+    documented = set(re.findall(r"^# ([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+
+    assert read
+    assert read <= documented, sorted(read - documented)

@@ -1,0 +1,92 @@
+"""`make serve` as production runs it: stateless processes sharing one PostgreSQL."""
+
+import gzip
+import json
+import re
+import time
+
+import pytest
+
+from tests.deploy.conftest import DEMO_SERVE_ENV, Browser, Server, free_port
+
+
+def _request_code(browser: Browser, server: Server, phone: str) -> str:
+    assert browser.request(server, "GET", "/").status == 200
+    sent = browser.post(server, "/auth/phone/", {"phone": phone})
+    assert sent.status == 200, sent.text
+    found = re.search(r'data-demo-code="(\d{4})"', sent.text)
+    assert found, sent.text
+    return found[1]
+
+
+@pytest.mark.postgres
+def test_code_requested_through_one_server_signs_in_through_the_other(demo_servers):
+    first, second = demo_servers
+    browser = Browser()
+    code = _request_code(browser, first, "+79990001001")
+
+    verified = browser.post(second, "/auth/code/", {"code": code})
+    assert verified.status == 302, verified.text
+    assert verified.headers["Location"] == "/profile/"
+    profile = browser.request(first, "GET", "/profile/")
+    assert profile.status == 200
+    assert "data-invite-code=" in profile.text
+    # Production logging: the event lines reach the server log, phone masked.
+    assert "code requested phone=+7999***1001" in first.output()
+    assert "code verified phone=+7999***1001" in second.output()
+
+
+@pytest.mark.postgres
+def test_resend_cooldown_set_through_one_server_holds_on_the_other(demo_servers):
+    first, second = demo_servers
+    browser = Browser()
+    _request_code(browser, first, "+79990001002")
+
+    resent = browser.post(second, "/auth/phone/", {"phone": "+79990001002", "resend": "1"})
+    assert resent.status == 429
+    assert 0 < int(resent.headers["Retry-After"]) <= 60
+
+
+@pytest.mark.postgres
+def test_servers_stop_within_seconds_on_sigterm(serve, serve_database_url):
+    servers = [serve(DATABASE_URL=serve_database_url, **DEMO_SERVE_ENV) for _ in range(2)]
+    for server in servers:
+        assert Browser().request(server, "GET", "/").status == 200
+
+    started = time.monotonic()
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        assert server.stopped_within(8), server.output()
+    assert time.monotonic() - started < 8
+    for server in servers:
+        assert "Shutting down: Master" in server.output()
+        assert "Traceback" not in server.output()
+
+
+@pytest.mark.postgres
+def test_static_files_are_served_hashed_compressed_and_cached_for_a_year(serve, serve_database_url):
+    server = serve(DATABASE_URL=serve_database_url, SECURE_SSL_REDIRECT="0")
+    page = Browser().request(server, "GET", "/")
+    stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page.text)
+    assert stylesheet, page.text
+
+    answer = Browser().request(server, "GET", stylesheet[1], headers={"Accept-Encoding": "gzip"})
+    assert answer.status == 200
+    assert "max-age=315360000" in answer.headers["Cache-Control"]
+    assert "immutable" in answer.headers["Cache-Control"]
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(answer.body)
+
+    health = Browser().request(server, "GET", "/healthz")
+    assert health.status == 200
+    assert json.loads(health.body) == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_while_the_database_is_unreachable(serve):
+    nowhere = f"postgres://postgres@127.0.0.1:{free_port()}/nowhere"
+    server = serve(ready_status=503, DATABASE_URL=nowhere, DB_POOL_TIMEOUT="1")
+
+    answer = Browser().request(server, "GET", "/healthz")
+    assert answer.status == 503
+    assert json.loads(answer.body) == {"status": "error", "database": "unreachable"}
