@@ -28,19 +28,35 @@
     });
   }
 
+  // A swapped-in form replaces the button that had focus; without this,
+  // keyboard and screen-reader users would be sent back to the top of the page.
+  function focusFirstField(root) {
+    var form = root.querySelector ? root.querySelector("[data-autofocus]") : null;
+    var field = form && form.querySelector("input:not([type=hidden])");
+    if (field) field.focus();
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
     navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
       var original = button.textContent;
-      button.textContent = button.getAttribute("data-copied") || original;
-      setTimeout(function () { button.textContent = original; }, 1500);
+      var copied = button.getAttribute("data-copied") || original;
+      var status = document.querySelector("[data-copy-status]");
+      button.textContent = copied;
+      // The button's new text is not announced; a status region is.
+      if (status) status.textContent = copied;
+      setTimeout(function () {
+        button.textContent = original;
+        if (status) status.textContent = "";
+      }, 1500);
     });
   });
 
   function enhance(root) {
     startCountdowns(root);
     showCopyButtons(root);
+    focusFirstField(root);
   }
 
   if (window.htmx) {

@@ -46,6 +46,12 @@ def test_profile_shows_phone_invite_code_and_share_link(signed_in, member):
     assert 'name="invite_code"' in html
 
 
+def test_profile_shows_the_share_link_as_an_inline_qr_code_without_script(signed_in):
+    html = signed_in.get("/profile/").content.decode()
+    svg = re.search(r'<svg viewBox="[^"]+" class="qr"><title>(.+?)</title><path .+?</svg>', html)
+    assert svg and svg.group(1) == "QR code of your share link"
+
+
 def test_share_link_is_remembered_through_sign_in_and_prefills_the_form(
     client, make_member, new_phone, outbox
 ):

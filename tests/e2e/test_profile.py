@@ -1,0 +1,60 @@
+"""The profile in a real browser: copy, QR, invite validation, live referrals."""
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import sign_in
+
+
+def test_copy_button_puts_the_invite_code_on_the_clipboard(new_context, new_phone):
+    page = new_context(permissions=["clipboard-read", "clipboard-write"]).new_page()
+    sign_in(page, new_phone())
+    own_code = page.locator("[data-invite-code]").get_attribute("data-invite-code")
+
+    copy = page.get_by_role("button", name="Copy code")
+    copy.click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == own_code
+    expect(page.get_by_role("figure").locator("svg.qr")).to_be_visible()
+
+
+def test_invite_form_validates_while_typing_and_activation_shows_the_code_in_place(
+    page, make_member, new_phone
+):
+    friend = make_member()
+    sign_in(page, new_phone())
+    own_code = page.locator("[data-invite-code]").get_attribute("data-invite-code") or ""
+    field = page.get_by_role("textbox", name="Friend's invite code")
+    check = page.locator("#invite-check")
+
+    field.fill("ZZZZZZ")
+    expect(check).to_have_attribute("data-check", "invite_not_found")
+    expect(check).to_contain_text("No member has this invite code")
+    field.fill(own_code.lower())
+    expect(check).to_have_attribute("data-check", "invite_own_code")
+    expect(check).to_contain_text("your own invite code")
+    field.fill(friend.invite_code)
+    expect(check).to_have_attribute("data-check", "ok")
+
+    page.get_by_role("button", name="Activate").click()
+    expect(page.locator(f'[data-activated-code="{friend.invite_code}"]')).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Invite code activated")).to_be_visible()
+    expect(field).to_have_count(0)
+    assert page.url.endswith("/profile/")
+
+
+def test_new_referral_appears_on_the_open_profile_without_reload(new_context, new_phone):
+    owner = new_context().new_page()
+    sign_in(owner, new_phone())
+    code = owner.locator("[data-invite-code]").get_attribute("data-invite-code") or ""
+    expect(owner.locator("[data-referrals-count]")).to_have_text("0")
+
+    friend_phone = new_phone()
+    friend = new_context().new_page()
+    sign_in(friend, friend_phone)
+    friend.get_by_role("textbox", name="Friend's invite code").fill(code)
+    friend.get_by_role("button", name="Activate").click()
+    expect(friend.locator(f'[data-activated-code="{code}"]')).to_be_visible()
+
+    # The list polls every 5 s: allow one period plus a margin.
+    expect(owner.locator("[data-referral-phone]")).to_have_text([friend_phone], timeout=7_000)
+    expect(owner.locator("[data-referrals-count]")).to_have_text("1")
