@@ -20,12 +20,13 @@ FIND_PYTHON := for c in $(PYTHON) python3.13 python3.12 \
 LOCAL_PG := postgres://postgres@127.0.0.1:5432/referral
 TEST_DATABASE_URL ?= $(shell $(PY) -c 'import psycopg; psycopg.connect("$(LOCAL_PG)".rsplit("/", 1)[0] + "/postgres", connect_timeout=2).close(); print("$(LOCAL_PG)")' 2>/dev/null)
 
-.PHONY: help venv run serve test lint format migrate clean
+.PHONY: help venv run serve test lint format migrate clean bench
 
 help:
 	@echo "make run    - fresh clone -> http://127.0.0.1:$(PORT) (SQLite, demo SMS backend)"
 	@echo "make test   - the whole suite (lint, unit, integration) on PostgreSQL if reachable"
 	@echo "make serve  - production server: gunicorn, PORT=$(PORT), WEB_CONCURRENCY=$(WEB_CONCURRENCY)"
+	@echo "make bench  - benchmarks and abuse drills (bench/), about 3 minutes"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@py=$$($(FIND_PYTHON)) || { echo "No Python >= 3.12 found. Install one, or run: make PYTHON=/path/to/python3.12 ..." >&2; exit 1; }; \
@@ -44,15 +45,16 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 
 run: $(STAMP)
+	@$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules \
+	  || echo "Note: gettext's msgfmt is missing, so the interface stays in English."
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py migrate --noinput
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 serve: $(STAMP)
+	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 	$(PY) manage.py collectstatic --noinput -v0
-	exec $(BIN)/gunicorn site_config.wsgi:application \
-	  --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY) \
-	  --worker-class gthread --threads $(GUNICORN_THREADS) \
-	  --access-logfile - --graceful-timeout 10
+	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) GUNICORN_THREADS=$(GUNICORN_THREADS) \
+	  exec $(BIN)/gunicorn --config site_config/gunicorn.conf.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -65,7 +67,14 @@ format: $(STAMP)
 test: lint $(NODE_STAMP)
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then echo "Tests on PostgreSQL: $(TEST_DATABASE_URL)"; \
 	  else echo "No PostgreSQL reachable: tests on SQLite; PostgreSQL-only tests are skipped."; fi
+	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 	DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest
+
+# Figures for docs/benchmarks.md: needs PostgreSQL on 127.0.0.1:5432 (and wrk, else a slower client).
+bench: $(STAMP)
+	$(PY) -m bench.send_code
+	$(PY) -m bench.profile
+	$(PY) -m bench.abuse
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -77,10 +77,12 @@ def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
     advisory_lock(f"challenge:phone:{phone}")
     advisory_lock(f"challenge:ip:{ip}")
     now = timezone.now()
-    _throttle_check(phone=phone, ip=ip, now=now)
-    Challenge.objects.filter(phone=phone, state=Challenge.State.PENDING).update(
-        state=Challenge.State.REPLACED
-    )
+    recent = _throttle_check(phone=phone, ip=ip, now=now)
+    if recent:
+        # A pending code is younger than the lookback, so none exists when nothing is recent.
+        Challenge.objects.filter(phone=phone, state=Challenge.State.PENDING).update(
+            state=Challenge.State.REPLACED
+        )
     challenge = Challenge.objects.create(
         phone=phone,
         ip=ip,
@@ -93,23 +95,36 @@ def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
     return challenge
 
 
-def _throttle_check(*, phone: str, ip: str, now: datetime) -> None:
-    by_phone = Challenge.objects.filter(phone=phone)
-    latest = by_phone.order_by("-created_at").values_list("created_at", flat=True).first()
+def _throttle_check(*, phone: str, ip: str, now: datetime) -> list[datetime]:
+    """Raise if a limit is reached; else return when the phone's recent codes were sent.
+
+    Two queries (the phone's recent codes, the IP's hour), because this runs on
+    every code request and a burst of them is the load the site must carry.
+    """
     cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN)
-    if latest is not None and latest + cooldown > now:
-        _throttled("resend_cooldown", latest + cooldown - now, phone)
-    windows = (
-        ("phone_hourly_limit", by_phone, HOUR, settings.OTP_PHONE_HOURLY),
-        ("phone_daily_limit", by_phone, DAY, settings.OTP_PHONE_DAILY),
-        ("ip_hourly_limit", Challenge.objects.filter(ip=ip), HOUR, settings.OTP_IP_HOURLY),
+    lookback = max(DAY, cooldown, timedelta(seconds=settings.OTP_TTL))
+    newest_first = Challenge.objects.filter(created_at__gt=now - lookback).order_by("-created_at")
+    recent = list(
+        newest_first.filter(phone=phone).values_list("created_at", flat=True)[
+            : max(settings.OTP_PHONE_HOURLY, settings.OTP_PHONE_DAILY)
+        ]
     )
-    for reason, challenges, window, limit in windows:
-        recent = challenges.filter(created_at__gt=now - window).order_by("-created_at")
+    if recent and recent[0] + cooldown > now:
+        _throttled("resend_cooldown", recent[0] + cooldown - now, phone)
+    for reason, window, limit in (
+        ("phone_hourly_limit", HOUR, settings.OTP_PHONE_HOURLY),
+        ("phone_daily_limit", DAY, settings.OTP_PHONE_DAILY),
+    ):
         # The limit-th newest code in the window decides when a slot frees up.
-        oldest_counted = recent.values_list("created_at", flat=True)[limit - 1 : limit].first()
-        if oldest_counted is not None:
-            _throttled(reason, oldest_counted + window - now, phone)
+        if len(recent) >= limit and recent[limit - 1] > now - window:
+            _throttled(reason, recent[limit - 1] + window - now, phone)
+    ip_limit = settings.OTP_IP_HOURLY
+    by_ip = newest_first.filter(ip=ip, created_at__gt=now - HOUR).values_list(
+        "created_at", flat=True
+    )[ip_limit - 1 : ip_limit]
+    for oldest_counted in by_ip:
+        _throttled("ip_hourly_limit", oldest_counted + HOUR - now, phone)
+    return recent
 
 
 def _throttled(reason: str, wait: timedelta, phone: str) -> None:

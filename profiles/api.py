@@ -117,9 +117,7 @@ class InviteActivateApi(APIView):
 
 class ReferralSerializer(serializers.Serializer):
     phone = serializers.CharField()
-    joined_at = serializers.DateTimeField(
-        source="activated_at", help_text="When they entered the code."
-    )
+    joined_at = serializers.DateTimeField(help_text="When they entered the code.")
 
 
 class ReferralPageSerializer(serializers.Serializer):

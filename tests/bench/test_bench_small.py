@@ -1,0 +1,56 @@
+"""The benchmarks' correctness claims, small enough for every test run.
+
+The figures live in `make bench`; here only what must hold: every request is
+answered, query counts do not depend on the number of referrals, and a day of
+guessing stays inside the bound.
+"""
+
+import asyncio
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from bench.abuse import rotate_phones, siege
+from bench.common import Server
+from bench.profile import member_with_referrals, query_counts
+from bench.send_code import measure
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def test_a_burst_of_code_requests_is_all_answered_within_the_pool(live_server, settings):
+    settings.OTP_SEND_DELAY = [0.2, 0.4]
+    server = Server("threaded", port=int(live_server.url.rsplit(":", 1)[1]), env={})
+    result = measure(server, connection.settings_dict["NAME"], requests=40, first_phone=100)
+    assert result.answered == 40, result
+    assert result.wall < 5
+    assert result.peak_connections <= settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+
+
+def test_query_counts_do_not_grow_with_referrals():
+    owners = {size: member_with_referrals(size, tag) for tag, size in enumerate((0, 10, 200))}
+    counts = query_counts(owners)
+    assert set(counts) == {"api profile", "web profile", "poll (204)"}
+    for name, by_size in counts.items():
+        assert len(set(by_size.values())) == 1, (name, by_size)
+
+
+def test_a_day_of_guessing_stays_within_thirty_guesses(live_server):
+    urls = [live_server.url, live_server.url]
+    result = asyncio.run(siege(urls, database_url(), phone="+79990000001", max_attempts=3))
+    assert result.simulated_hours >= 24
+    assert result.codes_issued == settings.OTP_PHONE_DAILY
+    assert result.guesses_evaluated <= settings.OTP_PHONE_DAILY * settings.OTP_MAX_ATTEMPTS
+    assert result.chance <= 0.003
+
+
+def test_rotating_phones_and_forged_forwarded_for_hit_the_ip_limit(live_server, settings):
+    settings.OTP_IP_HOURLY = 8
+    issued, refused, reasons = asyncio.run(rotate_phones([live_server.url] * 2, attempts=12))
+    assert (issued, refused, reasons) == (8, 4, {"ip_hourly_limit"})
