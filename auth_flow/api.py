@@ -4,6 +4,7 @@ The rules are the services' and the web forms' (see site_config.api.WebFormField
 these views only translate between JSON and those calls.
 """
 
+from django.db import transaction
 from django.urls import path
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -11,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView, TokenViewBase
@@ -36,6 +37,7 @@ from site_config.api import (
     error_response,
     validation_example,
 )
+from site_config.db import advisory_lock
 from site_config.http import client_ip
 
 PHONE_HELP = "A phone number, international or national (default region), e.g. +7 999 123-45-67."
@@ -215,15 +217,40 @@ class TokenObtainApi(APIView):
         return Response(TokenPairSerializer(pair).data)
 
 
+def _spend_refresh_token_alone(raw: object) -> None:
+    """Let one request at a time spend this refresh token, until the transaction ends.
+
+    simplejwt checks the blacklist, then adds to it: two parallel refreshes (or a
+    refresh and a logout) of one token would both pass the check. The lock key is
+    read without verifying the token; simplejwt's own validation still refuses
+    a bad one.
+    """
+    try:
+        jti = RefreshToken(str(raw), verify=False).payload.get("jti")
+    except TokenError:
+        return
+    if jti:
+        advisory_lock(f"jwt:refresh:{jti}")
+
+
 class RefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs: dict) -> dict:
-        # simplejwt looks the member up with .get(): a deleted member would be a 500.
-        try:
+        with transaction.atomic():
+            _spend_refresh_token_alone(attrs.get("refresh"))
+            # simplejwt looks the member up with .get(): a deleted member would be a 500.
+            try:
+                return super().validate(attrs)
+            except User.DoesNotExist as error:
+                raise AuthenticationFailed(
+                    self.error_messages["no_active_account"], "no_active_account"
+                ) from error
+
+
+class LogoutSerializer(TokenBlacklistSerializer):
+    def validate(self, attrs: dict) -> dict:
+        with transaction.atomic():
+            _spend_refresh_token_alone(attrs.get("refresh"))
             return super().validate(attrs)
-        except User.DoesNotExist as error:
-            raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            ) from error
 
 
 class RefreshTokenSerializer(serializers.Serializer):
@@ -263,7 +290,7 @@ class LogoutApi(TokenViewBase):
     """simplejwt's blacklist view (no access token needed: the refresh token is the proof,
     so signing out works after the access token expired), answering 204."""
 
-    serializer_class = TokenBlacklistSerializer
+    serializer_class = LogoutSerializer
 
     @extend_schema(
         tags=["auth"],

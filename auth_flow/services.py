@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -74,8 +76,7 @@ def challenge_issue(*, phone: str, ip: str) -> ChallengeIssued:
 @transaction.atomic
 def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
     # Phone before IP, always: a fixed order cannot deadlock.
-    advisory_lock(f"challenge:phone:{phone}")
-    advisory_lock(f"challenge:ip:{ip}")
+    advisory_lock(f"challenge:phone:{phone}", f"challenge:ip:{ip}")
     now = timezone.now()
     recent = _throttle_check(phone=phone, ip=ip, now=now)
     if recent:
@@ -98,33 +99,50 @@ def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
 def _throttle_check(*, phone: str, ip: str, now: datetime) -> list[datetime]:
     """Raise if a limit is reached; else return when the phone's recent codes were sent.
 
-    Two queries (the phone's recent codes, the IP's hour), because this runs on
-    every code request and a burst of them is the load the site must carry.
+    One query, because this runs on every code request and a burst of them is the
+    load the site must carry. It needs no LIMIT: a refused request records nothing,
+    so a phone has at most OTP_PHONE_DAILY rows in its window and an IP at most
+    OTP_IP_HOURLY in its hour.
     """
     cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN)
     lookback = max(DAY, cooldown, timedelta(seconds=settings.OTP_TTL))
-    newest_first = Challenge.objects.filter(created_at__gt=now - lookback).order_by("-created_at")
-    recent = list(
-        newest_first.filter(phone=phone).values_list("created_at", flat=True)[
-            : max(settings.OTP_PHONE_HOURLY, settings.OTP_PHONE_DAILY)
-        ]
+    rows = (
+        Challenge.objects.filter(
+            Q(phone=phone, created_at__gt=now - lookback) | Q(ip=ip, created_at__gt=now - HOUR)
+        )
+        .order_by("-created_at")
+        # Phones as stored text: equal E.164 strings, no parsing per row.
+        .values_list(Cast("phone", CharField()), "ip", "created_at")
     )
+    recent, by_ip = [], []
+    for row_phone, row_ip, created_at in rows:
+        if row_phone == phone:
+            recent.append(created_at)
+        if row_ip == ip and created_at > now - HOUR:
+            by_ip.append(created_at)
+    # The IP's limit first: a client over it learns nothing about any phone.
+    _window_check("ip_hourly_limit", by_ip, HOUR, settings.OTP_IP_HOURLY, now=now, phone=phone)
     if recent and recent[0] + cooldown > now:
         _throttled("resend_cooldown", recent[0] + cooldown - now, phone)
-    for reason, window, limit in (
-        ("phone_hourly_limit", HOUR, settings.OTP_PHONE_HOURLY),
-        ("phone_daily_limit", DAY, settings.OTP_PHONE_DAILY),
-    ):
-        # The limit-th newest code in the window decides when a slot frees up.
-        if len(recent) >= limit and recent[limit - 1] > now - window:
-            _throttled(reason, recent[limit - 1] + window - now, phone)
-    ip_limit = settings.OTP_IP_HOURLY
-    by_ip = newest_first.filter(ip=ip, created_at__gt=now - HOUR).values_list(
-        "created_at", flat=True
-    )[ip_limit - 1 : ip_limit]
-    for oldest_counted in by_ip:
-        _throttled("ip_hourly_limit", oldest_counted + HOUR - now, phone)
+    _window_check(
+        "phone_hourly_limit", recent, HOUR, settings.OTP_PHONE_HOURLY, now=now, phone=phone
+    )
+    _window_check("phone_daily_limit", recent, DAY, settings.OTP_PHONE_DAILY, now=now, phone=phone)
     return recent
+
+
+def _window_check(
+    reason: str,
+    newest_first: list[datetime],
+    window: timedelta,
+    limit: int,
+    *,
+    now: datetime,
+    phone: str,
+) -> None:
+    # The limit-th newest code in the window decides when a slot frees up.
+    if len(newest_first) >= limit and newest_first[limit - 1] > now - window:
+        _throttled(reason, newest_first[limit - 1] + window - now, phone)
 
 
 def _throttled(reason: str, wait: timedelta, phone: str) -> None:
@@ -152,8 +170,14 @@ def challenge_verify(*, phone: str, code: str) -> SignIn:
 
 @transaction.atomic
 def _challenge_attempt(*, phone: str, code: str) -> SignIn | CodeError:
+    # The lock `_challenge_create` holds: a code being replaced right now is not
+    # checked until its replacement is committed.
+    advisory_lock(f"challenge:phone:{phone}")
     challenge = (
-        Challenge.objects.select_for_update().filter(phone=phone).order_by("-created_at").first()
+        Challenge.objects.select_for_update()
+        .filter(phone=phone)
+        .order_by("-created_at", "-pk")
+        .first()
     )
     masked = mask_phone(phone)
     if challenge is None:
@@ -165,6 +189,9 @@ def _challenge_attempt(*, phone: str, code: str) -> SignIn | CodeError:
     if challenge.state == Challenge.State.LOCKED:
         logger.info("code failed reason=locked phone=%s", masked)
         return CodeAttemptsExhausted()
+    if challenge.state != Challenge.State.PENDING:
+        logger.info("code failed reason=%s phone=%s", challenge.state, masked)
+        return CodeNotRequested()
     now = timezone.now()
     if challenge.expires_at <= now:
         logger.info("code failed reason=expired phone=%s", masked)

@@ -67,6 +67,10 @@ class LocmemBackend(BaseBackend):
         LocmemBackend.outbox.append(message)
 
 
-def sms_backend() -> BaseBackend:
+def sms_backend_class() -> type[BaseBackend]:
     name = settings.SMS_BACKEND
-    return import_string(BACKENDS.get(name, name))()
+    return import_string(BACKENDS.get(name, name))
+
+
+def sms_backend() -> BaseBackend:
+    return sms_backend_class()()

@@ -14,13 +14,12 @@ from auth_flow.errors import ChallengeThrottled, CodeError
 from auth_flow.forms import CodeForm, PhoneForm
 from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
-from profiles.selectors import invite_code_normalize
+from profiles.views import pending_invite_remember
 from site_config.http import client_ip, redirect_page, render_page
 
 SESSION_PHONE = "auth_flow.phone"
 SESSION_DEMO_CODE = "auth_flow.demo_code"
 SESSION_NEXT = "auth_flow.next"
-SESSION_INVITE = "profiles.pending_invite"
 
 SIGN_IN = "auth_flow/sign_in.html"
 CODE = "auth_flow/code.html"
@@ -29,9 +28,7 @@ CODE = "auth_flow/code.html"
 @require_GET
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The phone form. `?invite=CODE` is kept for the profile; `?next=` for after sign-in."""
-    invite = invite_code_normalize(request.GET.get("invite", ""))[:16]
-    if invite:
-        request.session[SESSION_INVITE] = invite
+    pending_invite_remember(request, request.GET.get("invite", ""))
     next_url = request.GET.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()

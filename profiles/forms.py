@@ -1,7 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from profiles.models import INVITE_CODE_LENGTH
 from profiles.selectors import invite_code_is_well_formed, invite_code_normalize
 
 
@@ -10,15 +9,6 @@ class InviteForm(forms.Form):
         label=_("Friend's invite code"),
         max_length=64,
         error_messages={"required": _("Enter your friend's 6-character invite code.")},
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-                "placeholder": "ABC234",
-                "maxlength": INVITE_CODE_LENGTH + 4,
-            }
-        ),
     )
 
     def clean_invite_code(self) -> str:

@@ -56,6 +56,4 @@ def invite_activate(*, user: User, code: str) -> User:
     member.activated_at = timezone.now()
     member.save(update_fields=["referred_by", "activated_at"])
     logger.info("invite activated member=%s inviter=%s", member.pk, owner.pk)
-    user.referred_by = member.referred_by
-    user.activated_at = member.activated_at
     return member

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,47 +11,58 @@ from profiles.errors import InviteError
 from profiles.forms import InviteForm
 from profiles.models import User
 from profiles.selectors import (
+    invite_code_normalize,
     invite_owner_get,
     profile_get,
     referrals_page,
     referrals_version,
 )
 from profiles.services import invite_activate
-from site_config.http import render_page
+from site_config.http import member_required, render_page
 
+# A friend's code from a share link (`/?invite=CODE`), kept through sign-in.
 SESSION_INVITE = "profiles.pending_invite"
+
+
+def pending_invite_remember(request: HttpRequest, code: str) -> None:
+    # Longer than any code, so a mistyped link still shows what it carried.
+    code = invite_code_normalize(code)[:16]
+    if code:
+        request.session[SESSION_INVITE] = code
+
 
 PROFILE = "profiles/profile.html"
 REFERRALS = "profiles/referrals.html"
 
 
-@login_required
+@member_required
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
-    initial = request.GET.get("invite") or request.session.get(SESSION_INVITE, "")
-    form = InviteForm(initial={"invite_code": initial[:16]})
-    return render(request, PROFILE, _profile_context(request, form))
+    pending_invite_remember(request, request.GET.get("invite", ""))
+    form = InviteForm(initial={"invite_code": request.session.get(SESSION_INVITE, "")})
+    return render(request, PROFILE, _profile_context(request.user, request, form))
 
 
-@login_required
+@member_required
 @require_POST
 def invite_submit(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
+    member: User = request.user  # type: ignore[assignment]
     activated = False
     if form.is_valid():
         try:
-            invite_activate(user=request.user, code=form.cleaned_data["invite_code"])
+            member = invite_activate(user=member, code=form.cleaned_data["invite_code"])
         except InviteError as error:
             form.add_error("invite_code", error.message)
         else:
             activated = True
             request.session.pop(SESSION_INVITE, None)
-    context = _profile_context(request, form, just_activated=activated)
+    context = _profile_context(member, request, form, just_activated=activated)
     status = 200 if activated else 422
     return render_page(request, PROFILE, "invite-section", context, status=status)
 
 
-@login_required
+@member_required
 @require_GET
 def invite_check(request: HttpRequest) -> HttpResponse:
     """What the invite form would say, while the member types."""
@@ -70,7 +80,7 @@ def invite_check(request: HttpRequest) -> HttpResponse:
     return render(request, f"{PROFILE}#invite-check", {"check": check})
 
 
-@login_required
+@member_required
 @require_GET
 def referrals(request: HttpRequest) -> HttpResponse:
     """The referrals list. An htmx poll naming the version it holds gets 204 if unchanged."""
@@ -89,8 +99,9 @@ def referrals(request: HttpRequest) -> HttpResponse:
     return render_page(request, REFERRALS, "referrals", context)
 
 
-def _profile_context(request: HttpRequest, form: InviteForm, **extra: Any) -> dict[str, Any]:
-    user: User = request.user  # type: ignore[assignment]
+def _profile_context(
+    user: User, request: HttpRequest, form: InviteForm, **extra: Any
+) -> dict[str, Any]:
     summary = profile_get(user=user)
     share_url = request.build_absolute_uri(
         f"{reverse('auth_flow:sign_in')}?invite={user.invite_code}"

@@ -10,18 +10,21 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.fields import empty
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,6 +60,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is not None and isinstance(exc, exceptions.APIException):
         response.data = _api_exception_body(exc)
     return response
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+    """Any other URL under /api/: a 404 in the API's shape (and no slash redirect)."""
+    raise exceptions.NotFound()
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: what Django refuses before DRF runs (a body over the size limit)."""
+    if request.path.startswith("/api/"):
+        body = error_body(code="bad_request", detail=_("The request could not be read."))
+        return JsonResponse(body, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def _api_exception_body(exc: exceptions.APIException) -> dict:

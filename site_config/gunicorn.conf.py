@@ -13,10 +13,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
 # Threaded workers: a code request spends 1-2 s waiting on the SMS gateway with
 # its database connection back in the pool, so one process holds many of them
-# at once. Measured (SPEC.md): 300 such requests finish in ~2.4 s on 2 workers,
-# and plain pages run ~5x faster than under uvicorn workers.
+# at once. Plain pages run ~5x faster than under uvicorn workers (SPEC.md).
+# Workers do not share a burst evenly (whichever wakes first accepts), so each
+# has threads for nearly all of it: with 160, 300 requests took 4.2-4.5 s as the
+# busier worker queued the excess behind a full gateway wait; with 320, 3.4-3.5 s
+# (bench/send_code.py, docs/benchmarks.md).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "160"))
+threads = int(os.environ.get("GUNICORN_THREADS", "320"))
 
 # A request never legitimately takes long: the slowest waits about 2 s on the gateway.
 timeout = 30

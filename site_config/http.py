@@ -1,22 +1,29 @@
 """Request helpers."""
 
 import ipaddress
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address, trusting only the configured number of reverse proxies.
+    """The client address for per-IP limits, trusting only the configured reverse proxies.
 
     Each trusted proxy appends the address it received the request from, so the
     client is the N-th entry from the right; entries further left are whatever
     the client claimed and cannot be trusted.
     """
     remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 - not a bind address
+    try:
+        remote = _limit_bucket(remote)
+    except ValueError:
+        remote = "0.0.0.0"  # noqa: S104 - not a bind address
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
@@ -27,11 +34,20 @@ def client_ip(request: HttpRequest) -> str:
     ]
     if len(forwarded) < proxies:
         return remote
-    candidate = forwarded[-proxies]
     try:
-        return str(ipaddress.ip_address(candidate))
+        return _limit_bucket(forwarded[-proxies])
     except ValueError:
         return remote
+
+
+def _limit_bucket(address: str) -> str:
+    """The address as per-IP limits count it: IPv6 by /64, the block one client holds."""
+    ip = ipaddress.ip_address(address.strip())
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
 
 
 def render_page(
@@ -52,3 +68,24 @@ def redirect_page(request: HttpRequest, to: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(to)
     return HttpResponseRedirect(to)
+
+
+def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """login_required that also suits htmx.
+
+    A signed-out htmx request (a poll, a check while typing) must not get the
+    sign-in page swapped into a fragment: the browser goes to sign-in instead,
+    and afterwards back to the page it was on, not to the fragment's URL.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        htmx = getattr(request, "htmx", None)
+        if htmx:
+            page = htmx.current_url_abs_path or ""
+            return HttpResponseClientRedirect(redirect_to_login(page).url)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper

@@ -145,7 +145,6 @@ STORAGES = {
 # Security headers. SECURE_SSL_REDIRECT may be switched off to serve plain
 # HTTP behind a TLS-terminating proxy or for a local benchmark.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -171,6 +170,10 @@ SECURE_CSP = {
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries
 # are trusted; 0 means the socket peer address is the client.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT > 0:
+    # Only a proxy may say the original request was HTTPS; a client reaching the
+    # app directly could forge the header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Phone numbers and sign-in codes (SPEC.md, "Domain rules").
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
@@ -197,7 +200,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["site_config.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "site_config.api.exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from site_config import health
+from site_config import api, health
 
 urlpatterns = [
     path("", include("auth_flow.urls")),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("api/", include("site_config.api")),
     path("api/v1/auth/", include("auth_flow.api")),
     path("api/v1/profile/", include("profiles.api")),
+    re_path(r"^api/", api.not_found),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "site_config.api.bad_request"

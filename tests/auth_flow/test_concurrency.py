@@ -50,5 +50,34 @@ def test_parallel_requests_from_one_ip_respect_its_hourly_limit(new_phone, outbo
     assert Challenge.objects.filter(ip="203.0.113.3").count() == 5
 
 
+def test_a_code_being_replaced_cannot_sign_in_meanwhile(new_phone, outbox, age_challenges):
+    import time
+
+    from django.db import transaction
+
+    from auth_flow.services import _challenge_create
+
+    phone = new_phone()
+    challenge_issue(phone=phone, ip="203.0.113.4")
+    old_code = outbox[-1].code
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+
+    def replace_slowly() -> None:
+        with transaction.atomic():
+            _challenge_create(
+                phone=phone, ip="203.0.113.4", code=f"{(int(old_code) + 1) % 10000:04d}"
+            )
+            time.sleep(0.8)
+
+    def verify_old_code_meanwhile():  # noqa: ANN202
+        time.sleep(0.3)
+        return challenge_verify(phone=phone, code=old_code)
+
+    _, verdict = run_in_parallel([replace_slowly, verify_old_code_meanwhile])
+
+    assert not isinstance(verdict, SignIn), verdict
+    assert not User.objects.filter(phone=phone).exists()
+
+
 def test_settings_module_uses_the_connection_pool():
     assert settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] >= 1

@@ -122,16 +122,17 @@ def test_code_is_single_use(new_phone, outbox):
         challenge_verify(phone=phone, code=code)
 
 
-def test_new_code_voids_the_older_one(new_phone, outbox, age_challenges):
+def test_new_code_voids_the_older_one(new_phone, outbox, age_challenges, monkeypatch):
+    codes = iter([1111, 2222])
+    monkeypatch.setattr("auth_flow.services.secrets.randbelow", lambda _: next(codes))
     phone = new_phone()
-    old = issue(phone, outbox)
+    issue(phone, outbox)
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
-    new = issue(phone, outbox)
-    if old != new:
-        with pytest.raises(CodeInvalid):
-            challenge_verify(phone=phone, code=old)
+    issue(phone, outbox)
+    with pytest.raises(CodeInvalid):
+        challenge_verify(phone=phone, code="1111")
     assert Challenge.objects.filter(phone=phone, state=Challenge.State.REPLACED).count() == 1
-    assert challenge_verify(phone=phone, code=new).user
+    assert challenge_verify(phone=phone, code="2222").user
 
 
 def test_code_for_a_phone_that_never_asked_is_refused(new_phone):
@@ -177,6 +178,17 @@ def test_phone_gets_at_most_ten_codes_a_day(new_phone, outbox, age_challenges):
     assert limited.value.code == "phone_daily_limit"
     assert "hour" in limited.value.message
     assert len(outbox) == settings.OTP_PHONE_DAILY
+
+
+def test_ip_limit_is_checked_before_any_phone_rule(new_phone, outbox, settings):
+    """Over its IP limit, a client cannot tell a phone in cooldown from any other."""
+    settings.OTP_IP_HOURLY = 2
+    busy = new_phone()
+    issue(busy, outbox)
+    issue(new_phone(), outbox)
+    with pytest.raises(ChallengeThrottled) as limited:
+        challenge_issue(phone=busy, ip=IP)
+    assert limited.value.code == "ip_hourly_limit"
 
 
 def test_one_ip_gets_at_most_thirty_codes_an_hour(new_phone, outbox):

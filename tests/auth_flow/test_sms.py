@@ -37,5 +37,12 @@ def test_demo_backend_without_debug_is_a_system_check_error(settings):
     settings.DEBUG = False
     settings.DEMO_MODE = False
     assert "auth_flow.E001" in [message.id for message in run_checks()]
+    settings.SMS_BACKEND = "auth_flow.sms.DemoBackend"
+    assert "auth_flow.E001" in [message.id for message in run_checks()]
     settings.DEMO_MODE = True
     assert "auth_flow.E001" not in [message.id for message in run_checks()]
+
+
+def test_a_limit_of_zero_is_a_system_check_error(settings):
+    settings.OTP_IP_HOURLY = 0
+    assert "auth_flow.E002" in [message.id for message in run_checks()]

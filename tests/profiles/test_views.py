@@ -193,3 +193,14 @@ def test_profile_post_without_csrf_token_is_403(member):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(member)
     assert strict.post("/profile/invite/", {"invite_code": "ABC234"}).status_code == 403
+
+
+def test_signed_out_htmx_request_sends_the_browser_to_sign_in(client):
+    response = client.get(
+        "/profile/referrals/?v=0-0",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/profile/",
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/?next=/profile/"
+    assert b"<html" not in response.content
