@@ -90,11 +90,14 @@ def referrals(request: HttpRequest) -> HttpResponse:
         page = referrals_page(user=user, number=page_number)
         return render(request, f"{REFERRALS}#referral-rows", {"referrals": page})
     version = referrals_version(user=user)
-    if request.htmx and request.GET.get("v") == version:
+    held = request.GET.get("v")
+    if request.htmx and held == version:
         return HttpResponse(status=204)
     context = {
         "referrals": referrals_page(user=user, number=page_number),
         "referrals_version": version,
+        # A poll that held an older list: say so to screen readers too.
+        "announce": bool(request.htmx and held),
     }
     return render_page(request, REFERRALS, "referrals", context)
 

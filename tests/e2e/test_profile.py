@@ -58,3 +58,7 @@ def test_new_referral_appears_on_the_open_profile_without_reload(new_context, ne
     # The list polls every 5 s: allow one period plus a margin.
     expect(owner.locator("[data-referral-phone]")).to_have_text([friend_phone], timeout=7_000)
     expect(owner.locator("[data-referrals-count]")).to_have_text("1")
+    # Screen readers hear it too: the page's live region, outside the swapped list.
+    expect(owner.get_by_role("status").filter(has_text="joined with your code")).to_have_text(
+        "A new member joined with your code. Total: 1."
+    )

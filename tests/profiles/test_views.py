@@ -166,6 +166,9 @@ def test_referrals_poll_returns_the_list_then_no_body_until_something_changes(
     changed = signed_in.get(f"/profile/referrals/?v={version}", **HX)
     assert changed.status_code == 200
     assert str(newcomer.phone) in changed.content.decode()
+    assert 'id="referrals-announcer" hx-swap-oob="innerHTML"' in changed.content.decode()
+    assert "A new member joined with your code. Total: 1." in changed.content.decode()
+    assert "hx-swap-oob" not in html
 
 
 def test_show_more_returns_the_next_rows(signed_in, member, new_phone):
