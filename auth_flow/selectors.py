@@ -1,5 +1,6 @@
 """Reads of sign-in challenges."""
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,4 +20,4 @@ def challenge_resend_in(*, phone: str) -> int:
     if latest is None:
         return 0
     wait = latest + timedelta(seconds=settings.OTP_RESEND_COOLDOWN) - timezone.now()
-    return max(0, int(-(-wait.total_seconds() // 1)))
+    return max(0, math.ceil(wait.total_seconds()))

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -147,7 +148,7 @@ def _window_check(
 
 def _throttled(reason: str, wait: timedelta, phone: str) -> None:
     logger.warning("code limited reason=%s phone=%s", reason, mask_phone(phone))
-    raise ChallengeThrottled(reason, retry_after=int(-(-wait.total_seconds() // 1)))
+    raise ChallengeThrottled(reason, retry_after=math.ceil(wait.total_seconds()))
 
 
 @dataclass(frozen=True)

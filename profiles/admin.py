@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import User
-from profiles.services import invite_code_generate
+from profiles.services import member_insert
 
 
 @admin.register(User)
@@ -40,11 +40,12 @@ class UserAdmin(DjangoUserAdmin):
         return super().get_queryset(request).annotate(referral_total=Count("referrals"))
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        # The add form saves through ModelForm, not create_user(): without this the
-        # member would get an empty code, and the next one would hit the unique constraint.
-        if not obj.invite_code:
-            obj.invite_code = invite_code_generate()
-        super().save_model(request, obj, form, change)
+        # The add form saves through ModelForm, not create_user(): a new member needs
+        # its invite code drawn the same way as everyone else's.
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            member_insert(user=obj)
 
     @admin.display(description=_("referrals"), ordering="referral_total")
     def referral_count(self, obj: User) -> int:

@@ -19,17 +19,15 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, phone: str, password: str | None = None, **fields: object) -> User:
-        if not fields.get("invite_code"):
-            from profiles.services import invite_code_generate
+        # Imported here: the services module imports this one.
+        from profiles.services import member_insert
 
-            fields["invite_code"] = invite_code_generate()
         user = self.model(phone=phone, **fields)
         if password:
             user.set_password(password)
         else:
             user.set_unusable_password()
-        user.save(using=self._db)
-        return user
+        return member_insert(user=user)
 
     def create_superuser(self, phone: str, password: str | None = None, **fields: object) -> User:
         fields.update(is_staff=True, is_superuser=True)

@@ -20,6 +20,25 @@ def invite_code_generate() -> str:
     return "".join(secrets.choice(INVITE_CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
 
 
+def member_insert(*, user: User) -> User:
+    """Save a new member with a fresh invite code, drawing again on a collision.
+
+    Every way a member is created (first sign-in, createsuperuser, the admin)
+    comes through here. Any other conflict, such as a taken phone, is re-raised.
+    """
+    for _ in range(INVITE_CODE_TRIES):
+        user.invite_code = invite_code_generate()
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError:
+            if not User.objects.filter(invite_code=user.invite_code).exists():
+                raise
+        else:
+            return user
+    raise RuntimeError("Could not find a free invite code; the code space may be exhausted.")
+
+
 @transaction.atomic
 def user_get_or_create(*, phone: str) -> tuple[User, bool]:
     """The member with this phone, created with a fresh invite code on first sign-in.
@@ -30,15 +49,11 @@ def user_get_or_create(*, phone: str) -> tuple[User, bool]:
     user = User.objects.filter(phone=phone).first()
     if user is not None:
         return user, False
-    for _ in range(INVITE_CODE_TRIES):
-        try:
-            with transaction.atomic():
-                return User.objects.create_user(phone, invite_code=invite_code_generate()), True
-        except IntegrityError:
-            user = User.objects.filter(phone=phone).first()
-            if user is not None:
-                return user, False
-    raise RuntimeError("Could not find a free invite code; the code space may be exhausted.")
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(phone), True
+    except IntegrityError:
+        return User.objects.get(phone=phone), False
 
 
 @transaction.atomic

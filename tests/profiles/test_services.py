@@ -27,6 +27,23 @@ def test_invite_code_collision_is_retried(new_phone, monkeypatch):
     assert created and user.invite_code == "FRESH2"
 
 
+def test_every_way_of_creating_a_member_retries_a_taken_invite_code(new_phone, monkeypatch):
+    taken = user_get_or_create(phone=new_phone())[0].invite_code
+    codes = iter([taken, "SUPER2"])
+    monkeypatch.setattr("profiles.services.invite_code_generate", lambda: next(codes))
+    admin = User.objects.create_superuser(new_phone(), "a-long-password-42")
+    assert admin.invite_code == "SUPER2" and admin.is_superuser
+
+
+def test_creating_a_member_with_a_taken_phone_is_refused(new_phone):
+    from django.db import IntegrityError
+
+    phone = new_phone()
+    User.objects.create_user(phone)
+    with pytest.raises(IntegrityError):
+        User.objects.create_user(phone)
+
+
 def test_activation_records_who_invited_and_when(make_member):
     owner, member = make_member(), make_member()
     invite_activate(user=member, code=owner.invite_code)
