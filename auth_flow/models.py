@@ -22,12 +22,33 @@ class Challenge(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
+    # Delivery: which provider took the message, its id there, and what became of it.
+    class Delivery(models.TextChoices):
+        PENDING = "pending", _("being sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        DELIVERED = "delivered", _("delivered")
+        UNDELIVERED = "undelivered", _("undelivered")
+
+    provider = models.CharField(_("SMS provider"), max_length=32, blank=True, default="")
+    message_id = models.CharField(_("provider message id"), max_length=64, blank=True, default="")
+    delivery = models.CharField(
+        _("delivery"), max_length=12, choices=Delivery, default=Delivery.PENDING
+    )
+    delivery_updated_at = models.DateTimeField(_("delivery updated at"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("challenge")
         verbose_name_plural = _("challenges")
         indexes = [
             models.Index(fields=["phone", "-created_at"], name="challenge_phone_idx"),
             models.Index(fields=["ip", "-created_at"], name="challenge_ip_idx"),
+            # Status callbacks find their message by the provider's id.
+            models.Index(
+                fields=["provider", "message_id"],
+                name="challenge_message_idx",
+                condition=~Q(message_id=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,6 +16,7 @@ from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
 from profiles.views import pending_invite_remember
 from site_config.http import client_ip, redirect_page, render_page
+from site_config.staff import PHONE_CODE_BACKEND
 
 SESSION_PHONE = "auth_flow.phone"
 SESSION_DEMO_CODE = "auth_flow.demo_code"
@@ -78,7 +79,7 @@ def code_submit(request: HttpRequest) -> HttpResponse:
             form.add_error("code", error.message)
         else:
             next_url = request.session.pop(SESSION_NEXT, None) or reverse("profiles:profile")
-            login(request, result.user)
+            login(request, result.user, backend=PHONE_CODE_BACKEND)
             for key in (SESSION_PHONE, SESSION_DEMO_CODE):
                 request.session.pop(key, None)
             return redirect_page(request, next_url)

@@ -41,7 +41,7 @@ ALLOWED_HOSTS: list[str] = _required_in_production(  # type: ignore[assignment]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "site_config.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "profiles.User"
+# The first authenticates passwords (staff); members sign in by phone code,
+# recorded with ModelBackend. Staff pages require the first (site_config/staff.py).
+AUTHENTICATION_BACKENDS = [
+    "site_config.backends.StaffPasswordBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/"
 LOGIN_REDIRECT_URL = "/profile/"
 AUTH_PASSWORD_VALIDATORS = [
