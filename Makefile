@@ -20,7 +20,7 @@ FIND_PYTHON := for c in $(PYTHON) python3.13 python3.12 \
 LOCAL_PG := postgres://postgres@127.0.0.1:5432/referral
 TEST_DATABASE_URL ?= $(shell $(PY) -c 'import psycopg; psycopg.connect("$(LOCAL_PG)".rsplit("/", 1)[0] + "/postgres", connect_timeout=2).close(); print("$(LOCAL_PG)")' 2>/dev/null)
 
-.PHONY: help venv run serve test lint format migrate clean bench
+.PHONY: help venv run serve test tools lint format migrate clean bench
 
 help:
 	@echo "make run    - fresh clone -> http://127.0.0.1:$(PORT) (SQLite, demo SMS backend)"
@@ -64,7 +64,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint $(NODE_STAMP)
+# System packages the suite needs (chromium, gettext, wrk): installed when missing if
+# root with apt-get, else one line says what to install (scripts/install-test-tools).
+tools:
+	@scripts/install-test-tools
+
+test: lint tools $(NODE_STAMP)
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then echo "Tests on PostgreSQL: $(TEST_DATABASE_URL)"; \
 	  else echo "No PostgreSQL reachable: tests on SQLite; PostgreSQL-only tests are skipped."; fi
 	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules

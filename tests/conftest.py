@@ -11,6 +11,7 @@ from auth_flow.models import Challenge
 from auth_flow.sms import LocmemBackend
 from profiles.models import User
 from profiles.services import user_get_or_create
+from tests.browser import CHROMIUM_ARGS, require_chromium
 
 
 def _database_vendor() -> str:
@@ -35,6 +36,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, shared by every browser test (tests/browser.py).
+
+    Missing, the tests skip with one reason naming what to install; CI fails instead.
+    """
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM
+    # calls from such a thread unless told the loop is not really in charge.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(autouse=True)

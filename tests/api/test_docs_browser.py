@@ -1,10 +1,11 @@
-"""ReDoc and Swagger UI really render in a browser under the site's Content-Security-Policy."""
+"""ReDoc and Swagger UI really render in a browser under the site's Content-Security-Policy.
 
-import shutil
+The `browser` fixture (tests/conftest.py) skips these without Chromium, as the e2e tests do.
+"""
+
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 SUMMARY = "Send a sign-in code by SMS"
 # Redoc always tries its attribution logo from its CDN; the policy blocks it (so
@@ -26,14 +27,12 @@ document.addEventListener("securitypolicyviolation", (event) => {
         ("/api/docs/swagger/", f".opblock-summary-description:has-text('{SUMMARY}')"),
     ],
 )
-def test_docs_page_renders_without_policy_violations(live_server, page_path, rendered):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Chromium is missing (CI installs Debian's chromium package)"
+def test_docs_page_renders_without_policy_violations(browser, live_server, page_path, rendered):
     origin = urlsplit(live_server.url).netloc
     foreign, errors = [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
         page.add_init_script(RECORD_VIOLATIONS)
         # Answers, not attempts: an attempt the policy blocks gets none.
         page.on(
@@ -48,7 +47,8 @@ def test_docs_page_renders_without_policy_violations(live_server, page_path, ren
         page.goto(live_server.url + page_path)
         page.wait_for_selector(rendered, timeout=20_000)
         violations = page.evaluate("window.cspViolations")
-        browser.close()
+    finally:
+        context.close()
     assert foreign == []
     assert [v for v in violations if v != REDOC_LOGO_BLOCKED] == []
     assert errors == []

@@ -1,5 +1,8 @@
 """Real-browser tests: Debian's Chromium driven by Playwright's sync API against
-pytest-django's live server (in-process, so `settings` overrides reach it)."""
+pytest-django's live server (in-process, so `settings` overrides reach it).
+
+The `browser` fixture and its policy for a missing Chromium: tests/conftest.py.
+"""
 
 import json
 import os
@@ -10,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from profiles.models import User
 from profiles.services import invite_activate
@@ -19,15 +22,6 @@ from profiles.services import invite_activate
 # calls from such a thread unless told the loop is not really in charge.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 375, "height": 812}
 LAPTOP = {"width": 1280, "height": 800}
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
@@ -45,19 +39,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
     return report
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        message = f"No Chromium at {CHROMIUM} (set CHROMIUM to its path)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)
