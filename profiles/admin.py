@@ -1,21 +1,24 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import User
 from profiles.services import member_insert
+from site_config.phones import phone_display, phone_search_term
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("-date_joined",)
     list_display = (
-        "phone",
+        "phone_shown",
         "invite_code",
-        "referred_by",
+        "referred_by_shown",
         "activated_at",
         "referral_count",
         "date_joined",
@@ -47,6 +50,34 @@ class UserAdmin(DjangoUserAdmin):
         else:
             member_insert(user=obj)
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: User | None = None,
+    ) -> HttpResponse:
+        # The page's title names the member as people read the number.
+        if obj is not None:
+            context["subtitle"] = phone_display(obj.phone)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Shown as people read them; searched, sorted and stored as E.164.
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_shown(self, obj: User) -> str:
+        return phone_display(obj.phone)
+
+    @admin.display(description=_("invited by"), ordering="referred_by__phone")
+    def referred_by_shown(self, obj: User) -> str | None:
+        return phone_display(obj.referred_by.phone) if obj.referred_by else None
+
     @admin.display(description=_("referrals"), ordering="referral_total")
     def referral_count(self, obj: User) -> int:
         return obj.referral_total  # type: ignore[attr-defined]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[User], search_term: str
+    ) -> tuple[QuerySet[User], bool]:
+        return super().get_search_results(request, queryset, phone_search_term(search_term))

@@ -57,6 +57,19 @@ def test_profile_shows_the_member_before_activation(member_api: Callable, make_m
     assert body["date_joined"].startswith(str(member.date_joined.year))
 
 
+def test_api_phones_stay_e164_while_pages_show_them_formatted(member_api, make_member):
+    owner = make_member("+79991234567")
+    invite_activate(user=make_member("+79997654321"), code=owner.invite_code)
+    client = member_api(owner)
+
+    profile = client.get(PROFILE_URL).json()
+    referrals = client.get(f"{PROFILE_URL}referrals/").json()
+
+    assert profile["phone"] == "+79991234567"
+    assert profile["referrals"] == ["+79997654321"]
+    assert [row["phone"] for row in referrals["results"]] == ["+79997654321"]
+
+
 def test_activation_returns_the_profile_with_the_activated_code(member_api, make_member):
     friend, member = make_member(), make_member()
     response = activate(member_api(member), friend.invite_code)

@@ -47,6 +47,18 @@ def test_phone_submit_without_htmx_renders_the_code_page(client, new_phone, outb
     assert 'data-countdown="60"' in html
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_code_page_names_the_phone_as_people_read_it(client, outbox, language):
+    response = client.post(
+        "/auth/phone/", {"phone": "8 (999) 123-45-67"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+    html = response.content.decode()
+
+    assert '<strong class="nowrap">+7 999 123-45-67</strong>' in html
+    # The resend form posts it back as stored.
+    assert '<input type="hidden" name="phone" value="+79991234567">' in html
+
+
 def test_phone_submit_with_htmx_returns_only_the_code_fragment(client, new_phone, outbox):
     response = client.post("/auth/phone/", {"phone": new_phone()}, **HX)
     html = response.content.decode()

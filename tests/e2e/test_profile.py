@@ -2,6 +2,7 @@
 
 from playwright.sync_api import expect
 
+from site_config.phones import phone_display
 from tests.e2e.conftest import sign_in
 
 
@@ -56,7 +57,9 @@ def test_new_referral_appears_on_the_open_profile_without_reload(new_context, ne
     expect(friend.locator(f'[data-activated-code="{code}"]')).to_be_visible()
 
     # The list polls every 5 s: allow one period plus a margin.
-    expect(owner.locator("[data-referral-phone]")).to_have_text([friend_phone], timeout=7_000)
+    expect(owner.locator(f'[data-referral-phone="{friend_phone}"]')).to_have_text(
+        phone_display(friend_phone), timeout=7_000
+    )
     expect(owner.locator("[data-referrals-count]")).to_have_text("1")
     # Screen readers hear it too: the page's live region, outside the swapped list.
     expect(owner.get_by_role("status").filter(has_text="joined with your code")).to_have_text(

@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from site_config.phones import phone_display
 from tests.e2e.conftest import request_code, sign_in, wrong_code
 
 
@@ -30,7 +31,7 @@ def test_sign_in_shows_spinner_then_attempts_left_then_lands_on_profile(page, se
     page.get_by_label("Code from the SMS").fill(code)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/profile/$"))
-    expect(page.locator("[data-phone]")).to_have_text(phone)
+    expect(page.locator(f'[data-phone="{phone}"]')).to_have_text(phone_display(phone))
 
 
 def test_resend_link_counts_down_then_becomes_active(page, settings, new_phone):

@@ -46,6 +46,20 @@ def test_profile_shows_phone_invite_code_and_share_link(signed_in, member):
     assert 'name="invite_code"' in html
 
 
+def test_profile_and_referrals_show_phones_as_people_read_them(client, make_member):
+    owner = make_member("+79991234567")
+    invite_activate(user=make_member("+79997654321"), code=owner.invite_code)
+    client.force_login(owner)
+
+    profile = client.get("/profile/").content.decode()
+    referrals = client.get("/profile/referrals/").content.decode()
+
+    assert '<dd class="nowrap" data-phone="+79991234567">+7 999 123-45-67</dd>' in profile
+    row = '<span class="phone" data-referral-phone="+79997654321">+7 999 765-43-21</span>'
+    assert row in profile
+    assert row in referrals
+
+
 def test_profile_shows_the_share_link_as_an_inline_qr_code_without_script(signed_in):
     html = signed_in.get("/profile/").content.decode()
     svg = re.search(r'<svg viewBox="[^"]+" class="qr"><title>(.+?)</title><path .+?</svg>', html)

@@ -12,6 +12,7 @@ from auth_flow.models import Challenge
 from auth_flow.services import challenge_issue
 from profiles.models import User
 from profiles.services import invite_activate
+from site_config.phones import phone_display
 
 MEMBERS = "/admin/profiles/user/"
 
@@ -33,7 +34,8 @@ def _invite_circle(make_member, size):
 
 def _member_row(page, member):
     rows = re.findall(r"<tr>.*?</tr>", page.split('id="result_list"', 1)[1], re.S)
-    (row,) = [row for row in rows if f">{member.phone}<" in row.split("field-referred_by")[0]]
+    shown = phone_display(member.phone)
+    (row,) = [row for row in rows if f">{shown}<" in row.split("field-referred_by")[0]]
     return row
 
 
@@ -67,23 +69,42 @@ def test_member_list_shows_who_invited_each_member_and_their_referral_count(
 
     inviter_row, invitee_row = (_member_row(page, member) for member in (inviter, invitee))
     assert '<td class="field-referral_count">2</td>' in inviter_row
-    assert str(inviter.phone) in invitee_row.split('class="field-referred_by', 1)[1]
+    assert phone_display(inviter.phone) in invitee_row.split('class="field-referred_by', 1)[1]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("term", ["phone", "invite_code", "invite_code_lower"])
+@pytest.mark.parametrize(
+    "term", ["phone", "phone_as_listed", "phone_national", "invite_code", "invite_code_lower"]
+)
 def test_members_are_found_by_phone_or_invite_code(client, operator, make_member, term):
     wanted, other = make_member(), make_member()
+    national = "8" + str(wanted.phone)[2:]
     query = {
         "phone": str(wanted.phone),
+        # What the list shows is what an operator copies back into the search box.
+        "phone_as_listed": phone_display(wanted.phone),
+        "phone_national": f"{national[0]} ({national[1:4]}) {national[4:7]}-{national[7:]}",
         "invite_code": wanted.invite_code,
         "invite_code_lower": wanted.invite_code.lower(),
     }[term]
 
     page = client.get(MEMBERS, {"q": query}).content.decode()
 
-    assert str(wanted.phone) in page
-    assert str(other.phone) not in page
+    assert phone_display(wanted.phone) in page
+    assert phone_display(other.phone) not in page
+
+
+@pytest.mark.django_db
+def test_member_list_and_change_page_show_phones_as_people_read_them(client, operator, make_member):
+    member = make_member("+79991234567")
+
+    listed = client.get(MEMBERS).content.decode()
+    changed = client.get(f"{MEMBERS}{member.pk}/change/").content.decode()
+
+    assert '<th class="field-phone_shown"><a href=' in listed
+    assert ">+7 999 123-45-67</a>" in listed
+    assert "<h2>+7 999 123-45-67</h2>" in changed
+    assert "<title>+7 999 123-45-67 |" in changed
 
 
 @pytest.mark.django_db
@@ -124,6 +145,7 @@ def test_challenges_can_be_viewed_but_not_added_changed_or_deleted(client, opera
     viewed = client.get(change_url)
 
     assert listed.status_code == 200
+    assert f">{phone_display(challenge.phone)}</a></th>" in listed.content.decode()
     assert viewed.status_code == 200
     assert 'name="_save"' not in viewed.content.decode()
     assert challenge.code_hash not in viewed.content.decode()
