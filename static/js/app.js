@@ -28,6 +28,24 @@
     });
   }
 
+  // The system share sheet (Web Share API) exists mostly on phones; elsewhere the
+  // button stays hidden and Copy link / the QR code do the job.
+  function showShareButtons(root) {
+    if (typeof navigator.share !== "function") return;
+    root.querySelectorAll("[data-share-url]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  function share(button) {
+    navigator.share({
+      text: button.getAttribute("data-share-text") || "",
+      url: button.getAttribute("data-share-url"),
+    }).catch(function () {
+      // Closing the sheet rejects the promise (AbortError): nothing to tell.
+    });
+  }
+
   // A swapped-in form replaces the button that had focus; without this,
   // keyboard and screen-reader users would be sent back to the top of the page.
   function focusFirstField(root) {
@@ -37,6 +55,11 @@
   }
 
   document.addEventListener("click", function (event) {
+    var shareButton = event.target.closest("[data-share-url]");
+    if (shareButton) {
+      share(shareButton);
+      return;
+    }
     var button = event.target.closest("[data-copy]");
     if (!button) return;
     navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
@@ -56,6 +79,7 @@
   function enhance(root) {
     startCountdowns(root);
     showCopyButtons(root);
+    showShareButtons(root);
     focusFirstField(root);
   }
 

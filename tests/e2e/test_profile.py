@@ -1,9 +1,21 @@
-"""The profile in a real browser: copy, QR, invite validation, live referrals."""
+"""The profile in a real browser: copy, share, QR, invite validation, live referrals."""
 
+import pytest
 from playwright.sync_api import expect
 
 from site_config.phones import phone_display
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import PHONE, axe_violations, screenshot, sign_in
+
+# A share sheet as phones have it (Chromium on Linux has none): records what it was given.
+STUB_SHARE = """
+window.sharedWith = [];
+Navigator.prototype.share = function (data) {
+  window.sharedWith.push(data);
+  return Promise.resolve();
+};
+"""
+NO_SHARE = "delete Navigator.prototype.share;"
+BLOCKING = {"serious", "critical"}
 
 
 def test_copy_button_puts_the_invite_code_on_the_clipboard(new_context, new_phone):
@@ -16,6 +28,46 @@ def test_copy_button_puts_the_invite_code_on_the_clipboard(new_context, new_phon
     expect(page.locator("[data-copy-status]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == own_code
     expect(page.get_by_role("figure").locator("svg.qr")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("locale", "button", "text"),
+    [
+        ("en-US", "Share", "Join me with my invite code {code}:"),
+        ("ru-RU", "Поделиться", "Присоединяйтесь по моему инвайт-коду {code}:"),
+    ],
+)
+def test_share_button_opens_the_share_sheet_with_the_link_and_a_short_text(
+    new_context, member_with_referrals, locale, button, text
+):
+    context = new_context(locale=locale, viewport=PHONE)
+    context.add_init_script(STUB_SHARE)
+    page = context.new_page()
+    sign_in(page, str(member_with_referrals.phone))
+    code = page.locator("[data-invite-code]").get_attribute("data-invite-code") or ""
+    link = page.locator("#share-link").input_value()
+
+    page.get_by_role("button", name=button, exact=True).click()
+
+    page.wait_for_function("window.sharedWith.length === 1")
+    assert page.evaluate("window.sharedWith") == [{"text": text.format(code=code), "url": link}]
+    assert link.endswith(f"/?invite={code}")
+    if locale == "en-US":
+        assert [v for v in axe_violations(page, "profile, share") if v["impact"] in BLOCKING] == []
+        # The profile as a phone shows it: Share next to Copy link (docs/screenshots/profile-375).
+        page.mouse.move(0, 0)  # no hover colour in the picture
+        screenshot(page, "profile-share")
+
+
+def test_without_a_share_sheet_there_is_no_share_button(new_context, new_phone):
+    context = new_context(viewport=PHONE)
+    context.add_init_script(NO_SHARE)
+    page = context.new_page()
+    sign_in(page, new_phone())
+
+    expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    expect(page.get_by_role("button", name="Share", exact=True)).to_have_count(0)
+    expect(page.locator("[data-share-url]")).to_be_hidden()
 
 
 def test_invite_form_validates_while_typing_and_activation_shows_the_code_in_place(

@@ -60,6 +60,19 @@ def test_profile_and_referrals_show_phones_as_people_read_them(client, make_memb
     assert row in referrals
 
 
+def test_share_button_is_rendered_hidden_for_app_js_to_show_where_a_share_sheet_exists(
+    signed_in, member
+):
+    html = signed_in.get("/profile/").content.decode()
+
+    (button,) = re.findall(r"<button[^>]*data-share-url[^>]*>", html)
+    assert f'data-share-url="http://testserver/?invite={member.invite_code}"' in button
+    assert f'data-share-text="Join me with my invite code {member.invite_code}:"' in button
+    # JavaScript off: no button that would do nothing; Copy link and the QR code remain.
+    assert button.endswith(" hidden>")
+    assert "onclick" not in html
+
+
 def test_profile_shows_the_share_link_as_an_inline_qr_code_without_script(signed_in):
     html = signed_in.get("/profile/").content.decode()
     svg = re.search(r'<svg viewBox="[^"]+" class="qr"><title>(.+?)</title><path .+?</svg>', html)
