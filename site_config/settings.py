@@ -35,10 +35,20 @@ def _required_in_production(name: str, development_default: object) -> object:
 SECRET_KEY: str = _required_in_production(  # type: ignore[assignment]
     "SECRET_KEY", "development-only-secret-key-never-use-in-production-0123456789"
 )
-ALLOWED_HOSTS: list[str] = _required_in_production(  # type: ignore[assignment]
-    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"]
+# Render names a web service's public host only when it runs (render.yaml), so a
+# blueprint cannot list it: set, it is allowed, trusted for CSRF over HTTPS, and
+# stands in for ALLOWED_HOSTS. Render sets it; nothing else should.
+RENDER_EXTERNAL_HOSTNAME = env.str("RENDER_EXTERNAL_HOSTNAME", default="")
+ALLOWED_HOSTS: list[str] = (
+    [*env.list("ALLOWED_HOSTS", default=[]), RENDER_EXTERNAL_HOSTNAME]
+    if RENDER_EXTERNAL_HOSTNAME
+    else _required_in_production(  # type: ignore[assignment]
+        "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    )
 )
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) + (
+    [f"https://{RENDER_EXTERNAL_HOSTNAME}"] if RENDER_EXTERNAL_HOSTNAME else []
+)
 
 INSTALLED_APPS = [
     "site_config.apps.StaffAdminConfig",
