@@ -38,11 +38,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright, shared by every browser test (tests/browser.py).
+    """Debian's Chromium under Playwright, for every browser test (tests/browser.py).
 
     Missing, the tests skip with one reason naming what to install; CI fails instead.
+    One per module, not per session: Playwright's event loop stays in charge of this
+    thread while it runs, which would break later tests that start their own
+    (asyncio.run in tests/bench) after the API docs test.
     """
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
