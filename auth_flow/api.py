@@ -18,6 +18,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView, TokenViewBase
 
 from auth_flow.errors import (
+    AccountDisabled,
     ChallengeThrottled,
     CodeAttemptsExhausted,
     CodeExpired,
@@ -26,7 +27,7 @@ from auth_flow.errors import (
     CodeUsed,
 )
 from auth_flow.forms import PHONE_INVALID, CodeForm, PhoneForm
-from auth_flow.services import challenge_issue, challenge_verify
+from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_issue, challenge_verify
 from profiles.models import User
 from site_config.api import (
     NOT_JSON_EXAMPLE,
@@ -41,6 +42,15 @@ from site_config.db import advisory_lock
 from site_config.http import client_ip
 
 PHONE_HELP = "A phone number, international or national (default region), e.g. +7 999 123-45-67."
+CHALLENGE_EXAMPLE = "q2LrZbXo4V1m8sT0cJpK7wYfE3nH9dAa"
+DEVICE_EXAMPLE = (
+    "eyJwaG9uZSI6Iis3OTk5MTIzNDU2NyIsImRldmljZSI6IjNmYVE5In0:1tQ8xX:Zk3v0lYw9c2hN5qS1bA7uJ4eR8tM6oP"
+)
+DEVICE_HELP = (
+    "The `device_token` of an earlier sign-in to this number: the request then has its "
+    "own limits, which other clients cannot use up. An invalid, expired or another "
+    "number's token is ignored (the request counts as anyone's)."
+)
 TOKEN_INVALID = error_response(
     "The refresh token is malformed, expired, blacklisted (rotated or signed out) "
     "or its member is gone.",
@@ -59,12 +69,25 @@ REFRESH_MISSING = error_response(
 )
 
 
-class PhoneSerializer(serializers.Serializer):
+class CodeRequestSerializer(serializers.Serializer):
     phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
+    device_token = serializers.CharField(
+        required=False, allow_blank=True, max_length=512, help_text=DEVICE_HELP
+    )
+    challenge = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=CHALLENGE_TOKEN_MAX_LENGTH,
+        help_text="On a resend: the `challenge` of your previous code, which the new one voids.",
+    )
 
 
 class CodeSentSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="The number in E.164.")
+    challenge = serializers.CharField(
+        help_text="Opaque token of this code request; /auth/token/ needs it with the code. "
+        "Keep it secret: only its holder can answer the code."
+    )
     expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
     resend_in = serializers.IntegerField(help_text="Seconds until another code may be asked for.")
     demo_code = serializers.CharField(
@@ -80,17 +103,30 @@ class CodeRequestApi(APIView):
         tags=["auth"],
         summary="Send a sign-in code by SMS",
         description=(
-            "Sends a 4-digit code, valid for `expires_in` seconds. The answer is the same "
-            "for a known and an unknown number. Limits per number and per client address "
-            "answer 429 with `Retry-After`."
+            "Sends a 4-digit code, valid for `expires_in` seconds, and answers with a "
+            "`challenge` token: only its holder can sign in with that code, so wrong "
+            "guesses by anyone else never touch it. The answer is the same for a known "
+            "and an unknown number. Limits per number and per client address answer 429 "
+            "with `Retry-After`; a request with a valid `device_token` for the number "
+            "counts against that device's own limits instead of the number's shared ones."
         ),
-        request=PhoneSerializer,
+        request=CodeRequestSerializer,
         examples=[
             OpenApiExample("national", value={"phone": "8 999 123-45-67"}, request_only=True),
+            OpenApiExample(
+                "known device, resend",
+                value={
+                    "phone": "+79991234567",
+                    "device_token": DEVICE_EXAMPLE,
+                    "challenge": CHALLENGE_EXAMPLE,
+                },
+                request_only=True,
+            ),
             OpenApiExample(
                 "demo",
                 value={
                     "phone": "+79991234567",
+                    "challenge": CHALLENGE_EXAMPLE,
                     "expires_in": 300,
                     "resend_in": 60,
                     "demo_code": "4821",
@@ -126,11 +162,17 @@ class CodeRequestApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = PhoneSerializer(data=request.data)
+        serializer = CodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issued = challenge_issue(phone=serializer.validated_data["phone"], ip=client_ip(request))
+        issued = challenge_issue(
+            phone=serializer.validated_data["phone"],
+            ip=client_ip(request),
+            device_token=serializer.validated_data.get("device_token", ""),
+            previous=serializer.validated_data.get("challenge", ""),
+        )
         data = {
             "phone": issued.phone,
+            "challenge": issued.challenge,
             "expires_in": issued.expires_in,
             "resend_in": issued.resend_in,
         }
@@ -142,6 +184,10 @@ class CodeRequestApi(APIView):
 class SignInSerializer(serializers.Serializer):
     phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
     code = WebFormField(form=CodeForm, max_length=4, help_text="The 4 digits from the SMS.")
+    challenge = serializers.CharField(
+        max_length=CHALLENGE_TOKEN_MAX_LENGTH,
+        help_text="The `challenge` from the answer to your code request.",
+    )
 
 
 class MemberSerializer(serializers.Serializer):
@@ -155,6 +201,10 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="Trade for a new pair at /auth/token/refresh/.")
     created = serializers.BooleanField(help_text="Whether this sign-in created the member.")
     user = MemberSerializer()
+    device_token = serializers.CharField(
+        help_text="Keep it and send it with this number's next code requests: they then "
+        "have this device's own limits. Valid for a year."
+    )
 
 
 class TokenObtainApi(APIView):
@@ -165,13 +215,17 @@ class TokenObtainApi(APIView):
         tags=["auth"],
         summary="Sign in with the code: get an access and a refresh token",
         description=(
-            "The first sign-in of a number creates the member. A code works once; "
-            "after 3 wrong attempts it is void."
+            "The first sign-in of a number creates the member. Send the `challenge` "
+            "of your code request: a code answers only its own challenge. A code works "
+            "once; after 3 wrong attempts it is void. A deactivated member is refused "
+            "(403 `account_disabled`) and the code stays unspent."
         ),
         request=SignInSerializer,
         examples=[
             OpenApiExample(
-                "sign-in", value={"phone": "+79991234567", "code": "4821"}, request_only=True
+                "sign-in",
+                value={"phone": "+79991234567", "code": "4821", "challenge": CHALLENGE_EXAMPLE},
+                request_only=True,
             ),
             OpenApiExample(
                 "new member",
@@ -184,6 +238,7 @@ class TokenObtainApi(APIView):
                         "invite_code": "ABC234",
                         "date_joined": "2026-01-15T09:30:00Z",
                     },
+                    "device_token": DEVICE_EXAMPLE,
                 },
                 response_only=True,
             ),
@@ -191,14 +246,20 @@ class TokenObtainApi(APIView):
         responses={
             200: TokenPairSerializer,
             400: error_response(
-                "A wrong, expired, used-up or never requested code, or invalid fields.",
+                "A wrong, expired or used-up code; no code requested with this `challenge` "
+                "(missing, unknown, or another number's: nothing is counted); invalid fields.",
                 domain_error_example(CodeInvalid(2)),
                 domain_error_example(CodeAttemptsExhausted()),
                 domain_error_example(CodeExpired()),
                 domain_error_example(CodeUsed()),
                 domain_error_example(CodeNotRequested()),
                 validation_example("code", "The code is 4 digits."),
+                validation_example("challenge", "This field is required."),
                 NOT_JSON_EXAMPLE,
+            ),
+            403: error_response(
+                "The right code, but the member is deactivated: no tokens, the code stays unspent.",
+                domain_error_example(AccountDisabled()),
             ),
             415: UNSUPPORTED_MEDIA_TYPE,
         },
@@ -206,13 +267,14 @@ class TokenObtainApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = SignInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        signed_in = challenge_verify(**serializer.validated_data)
+        signed_in = challenge_verify(**serializer.validated_data, ip=client_ip(request))
         refresh = RefreshToken.for_user(signed_in.user)
         pair = {
             "access": str(refresh.access_token),
             "refresh": str(refresh),
             "created": signed_in.created,
             "user": signed_in.user,
+            "device_token": signed_in.device_token,
         }
         return Response(TokenPairSerializer(pair).data)
 

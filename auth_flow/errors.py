@@ -80,3 +80,16 @@ class CodeUsed(CodeError):
 
     def __init__(self) -> None:
         super().__init__(_("This code has already been used. Ask for a new one."))
+
+
+class AccountDisabled(DomainError):
+    """The right code, but the member is deactivated or suspended: no session, no tokens."""
+
+    code = "account_disabled"
+    status = 403
+    field = None
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("This account is disabled and cannot sign in. Contact support if this is a mistake.")
+        )

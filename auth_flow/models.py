@@ -21,6 +21,12 @@ class Challenge(models.Model):
     created_at = models.DateTimeField(_("created at"), db_index=True)
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Who may answer: a keyed hash of the opaque token only the requester holds
+    # (blank on rows from before requester binding: nobody can answer those).
+    token_hash = models.CharField(_("challenge token hash"), max_length=64, blank=True, default="")
+    # The requester's device (a keyed hash of its id; blank for a stranger): a device
+    # counts its code requests against its own budget, not the phone's shared one.
+    device = models.CharField(_("device"), max_length=64, blank=True, default="")
 
     # Delivery: which provider took the message, its id there, and what became of it.
     class Delivery(models.TextChoices):
@@ -43,6 +49,10 @@ class Challenge(models.Model):
         indexes = [
             models.Index(fields=["phone", "-created_at"], name="challenge_phone_idx"),
             models.Index(fields=["ip", "-created_at"], name="challenge_ip_idx"),
+            # A verification finds its challenge by the requester's token.
+            models.Index(
+                fields=["token_hash"], name="challenge_token_idx", condition=~Q(token_hash="")
+            ),
             # Status callbacks find their message by the provider's id.
             models.Index(
                 fields=["provider", "message_id"],

@@ -9,10 +9,14 @@ from django.utils import timezone
 from auth_flow.models import Challenge
 
 
-def challenge_resend_in(*, phone: str) -> int:
-    """Seconds until `phone` may ask for another code (0: now)."""
+def challenge_resend_in(*, phone: str, device: str = "") -> int:
+    """Seconds until this requester may ask for another code for `phone` (0: now).
+
+    `device` is the requester's device hash (auth_flow.devices.device_of), blank
+    for a stranger: the cooldown runs per pool, as the limits do.
+    """
     latest = (
-        Challenge.objects.filter(phone=phone)
+        Challenge.objects.filter(phone=phone, device=device)
         .order_by("-created_at")
         .values_list("created_at", flat=True)
         .first()

@@ -4,9 +4,11 @@ import hashlib
 import hmac
 import logging
 import math
+import operator
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +17,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from auth_flow.devices import device_of, device_token_issue
 from auth_flow.errors import (
+    AccountDisabled,
     ChallengeThrottled,
     CodeAttemptsExhausted,
     CodeError,
@@ -29,6 +33,7 @@ from auth_flow.sms import mask_phone, sms_backend
 from profiles.models import User
 from profiles.services import user_get_or_create
 from site_config.db import advisory_lock, release_connection
+from site_config.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -43,22 +48,44 @@ def code_hash(*, phone: str, code: str) -> str:
     ).hexdigest()
 
 
+# Far longer than the tokens challenge_issue hands out; longer ones are not looked up.
+CHALLENGE_TOKEN_MAX_LENGTH = 128
+
+
+def challenge_token_hash(token: str) -> str:
+    """Keyed hash of a challenge token: the database alone cannot answer a challenge."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"challenge:{token}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
 @dataclass(frozen=True)
 class ChallengeIssued:
     phone: str
+    # The opaque token only this requester holds: verifying the code needs it.
+    challenge: str
     expires_in: int
     resend_in: int
     demo_code: str | None
 
 
-def challenge_issue(*, phone: str, ip: str) -> ChallengeIssued:
+def challenge_issue(
+    *, phone: str, ip: str, device_token: str = "", previous: str = ""
+) -> ChallengeIssued:
     """Send a new code to `phone`, within every limit; the same answer for any phone.
 
-    The code is recorded (and older ones voided) in one short transaction; the
-    connection goes back to the pool before the slow gateway call.
+    The code is recorded (and the requester's own older ones voided) in one
+    short transaction; the connection goes back to the pool before the slow
+    gateway call. `device_token` (from an earlier sign-in to this phone) gives the
+    request its device's own budget; `previous` is the requester's last challenge
+    token, voided by this one. Neither is an error when invalid: the request is
+    then a stranger's.
     """
     code = f"{secrets.randbelow(10_000):04d}"
-    _challenge_create(phone=phone, ip=ip, code=code)
+    # 192 random bits: the only thing that lets its holder answer this challenge.
+    token = secrets.token_urlsafe(24)
+    device = device_of(token=device_token, phone=phone)
+    _challenge_create(phone=phone, ip=ip, code=code, token=token, device=device, previous=previous)
     release_connection()
     backend = sms_backend()
     backend.send(
@@ -68,6 +95,7 @@ def challenge_issue(*, phone: str, ip: str) -> ChallengeIssued:
     )
     return ChallengeIssued(
         phone=phone,
+        challenge=token,
         expires_in=settings.OTP_TTL,
         resend_in=settings.OTP_RESEND_COOLDOWN,
         demo_code=code if backend.shows_code else None,
@@ -75,20 +103,28 @@ def challenge_issue(*, phone: str, ip: str) -> ChallengeIssued:
 
 
 @transaction.atomic
-def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
+def _challenge_create(
+    *, phone: str, ip: str, code: str, token: str, device: str = "", previous: str = ""
+) -> Challenge:
     # Phone before IP, always: a fixed order cannot deadlock.
     advisory_lock(f"challenge:phone:{phone}", f"challenge:ip:{ip}")
     now = timezone.now()
-    recent = _throttle_check(phone=phone, ip=ip, now=now)
-    if recent:
-        # A pending code is younger than the lookback, so none exists when nothing is recent.
-        Challenge.objects.filter(phone=phone, state=Challenge.State.PENDING).update(
-            state=Challenge.State.REPLACED
-        )
+    _throttle_check(phone=phone, ip=ip, device=device, now=now)
+    # Only the requester's own older codes: the challenge it names, and its device's.
+    # Anyone else's pending code stays answerable by its own requester.
+    mine = [Q(token_hash=challenge_token_hash(previous))] if previous else []
+    if device:
+        mine.append(Q(device=device))
+    if mine:
+        Challenge.objects.filter(
+            reduce(operator.or_, mine), phone=phone, state=Challenge.State.PENDING
+        ).update(state=Challenge.State.REPLACED)
     challenge = Challenge.objects.create(
         phone=phone,
         ip=ip,
         code_hash=code_hash(phone=phone, code=code),
+        token_hash=challenge_token_hash(token),
+        device=device,
         attempts_left=settings.OTP_MAX_ATTEMPTS,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.OTP_TTL),
@@ -97,27 +133,33 @@ def _challenge_create(*, phone: str, ip: str, code: str) -> Challenge:
     return challenge
 
 
-def _throttle_check(*, phone: str, ip: str, now: datetime) -> list[datetime]:
-    """Raise if a limit is reached; else return when the phone's recent codes were sent.
+def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[datetime]:
+    """Raise if a limit is reached; else return when the pool's recent codes were sent.
+
+    The phone's limits count one pool: the codes of this device (`device`), or
+    for a stranger (`device` blank) the codes of every stranger. So strangers
+    cannot use up a device's budget, while all of them together still get at
+    most OTP_PHONE_DAILY codes a day. The IP's limit counts everyone.
 
     One query, because this runs on every code request and a burst of them is the
     load the site must carry. It needs no LIMIT: a refused request records nothing,
-    so a phone has at most OTP_PHONE_DAILY rows in its window and an IP at most
+    so a pool has at most OTP_PHONE_DAILY rows in its window and an IP at most
     OTP_IP_HOURLY in its hour.
     """
     cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN)
     lookback = max(DAY, cooldown, timedelta(seconds=settings.OTP_TTL))
     rows = (
         Challenge.objects.filter(
-            Q(phone=phone, created_at__gt=now - lookback) | Q(ip=ip, created_at__gt=now - HOUR)
+            Q(phone=phone, device=device, created_at__gt=now - lookback)
+            | Q(ip=ip, created_at__gt=now - HOUR)
         )
         .order_by("-created_at")
         # Phones as stored text: equal E.164 strings, no parsing per row.
-        .values_list(Cast("phone", CharField()), "ip", "created_at")
+        .values_list(Cast("phone", CharField()), "device", "ip", "created_at")
     )
     recent, by_ip = [], []
-    for row_phone, row_ip, created_at in rows:
-        if row_phone == phone:
+    for row_phone, row_device, row_ip, created_at in rows:
+        if row_phone == phone and row_device == device:
             recent.append(created_at)
         if row_ip == ip and created_at > now - HOUR:
             by_ip.append(created_at)
@@ -155,34 +197,46 @@ def _throttled(reason: str, wait: timedelta, phone: str) -> None:
 class SignIn:
     user: User
     created: bool
+    # A new device token for this client: its next code request gets its own budget.
+    device_token: str
 
 
-def challenge_verify(*, phone: str, code: str) -> SignIn:
-    """Check `code` for `phone`; the right one signs in (creating the member once).
+def challenge_verify(*, phone: str, code: str, challenge: str, ip: str) -> SignIn:
+    """Check `code` for the requester's `challenge` token; the right one signs in.
+
+    Only the challenge the token names is looked at: a missing, unknown or
+    another phone's token is refused (code_not_requested) and touches nothing,
+    so nobody can spend attempts on someone else's code. A deactivated member
+    is refused after the right code, before it is spent. The first sign-in
+    creates the member (once).
 
     A wrong attempt is recorded even though the caller gets an error, so the
     error is raised only after the transaction commits.
     """
-    outcome = _challenge_attempt(phone=phone, code=code)
-    if isinstance(outcome, CodeError):
+    outcome = _challenge_attempt(phone=phone, code=code, token=challenge, ip=ip)
+    if isinstance(outcome, DomainError):
         raise outcome
     return outcome
 
 
 @transaction.atomic
-def _challenge_attempt(*, phone: str, code: str) -> SignIn | CodeError:
+def _challenge_attempt(
+    *, phone: str, code: str, token: str, ip: str
+) -> SignIn | CodeError | AccountDisabled:
+    masked = mask_phone(phone)
+    if not token or len(token) > CHALLENGE_TOKEN_MAX_LENGTH:
+        logger.info("code failed reason=no_challenge phone=%s ip=%s", masked, ip)
+        return CodeNotRequested()
     # The lock `_challenge_create` holds: a code being replaced right now is not
     # checked until its replacement is committed.
     advisory_lock(f"challenge:phone:{phone}")
     challenge = (
         Challenge.objects.select_for_update()
-        .filter(phone=phone)
-        .order_by("-created_at", "-pk")
+        .filter(phone=phone, token_hash=challenge_token_hash(token))
         .first()
     )
-    masked = mask_phone(phone)
     if challenge is None:
-        logger.info("code failed reason=not_requested phone=%s", masked)
+        logger.info("code failed reason=not_requested phone=%s ip=%s", masked, ip)
         return CodeNotRequested()
     if challenge.state == Challenge.State.USED:
         logger.info("code failed reason=used phone=%s", masked)
@@ -207,12 +261,16 @@ def _challenge_attempt(*, phone: str, code: str) -> SignIn | CodeError:
             return CodeAttemptsExhausted()
         logger.info("code failed reason=wrong phone=%s left=%d", masked, challenge.attempts_left)
         return CodeInvalid(challenge.attempts_left)
+    # Refused before the code is spent: nothing about the challenge changes.
+    if User.objects.filter(phone=phone, is_active=False).exists():
+        logger.warning("code refused reason=account_disabled phone=%s ip=%s", masked, ip)
+        return AccountDisabled()
     challenge.state = Challenge.State.USED
     challenge.used_at = now
     challenge.save(update_fields=["state", "used_at"])
     user, created = user_get_or_create(phone=phone)
-    logger.info("code verified phone=%s new_member=%s", masked, created)
-    return SignIn(user=user, created=created)
+    logger.info("code verified phone=%s ip=%s new_member=%s", masked, ip, created)
+    return SignIn(user=user, created=created, device_token=device_token_issue(phone=phone))
 
 
 def challenges_purge(*, older_than: timedelta = DAY, batch_size: int = 5000) -> int:

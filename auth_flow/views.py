@@ -3,6 +3,7 @@ for htmx, the page's own fragment."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from auth_flow.errors import ChallengeThrottled, CodeError
+from auth_flow import devices
+from auth_flow.errors import AccountDisabled, ChallengeThrottled, CodeError
 from auth_flow.forms import CodeForm, PhoneForm
 from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
@@ -19,6 +21,8 @@ from site_config.http import client_ip, redirect_page, render_page
 from site_config.staff import PHONE_CODE_BACKEND
 
 SESSION_PHONE = "auth_flow.phone"
+# The challenge token of the code this browser asked for: only it can answer that code.
+SESSION_CHALLENGE = "auth_flow.challenge"
 SESSION_DEMO_CODE = "auth_flow.demo_code"
 SESSION_NEXT = "auth_flow.next"
 
@@ -50,7 +54,13 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
         return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=422)
     phone = form.cleaned_data["phone"]
     try:
-        issued = challenge_issue(phone=phone, ip=client_ip(request))
+        issued = challenge_issue(
+            phone=phone,
+            ip=client_ip(request),
+            device_token=request.COOKIES.get(devices.COOKIE, ""),
+            # This browser's own older code is the one a new code voids.
+            previous=request.session.get(SESSION_CHALLENGE, ""),
+        )
     except ChallengeThrottled as error:
         if resend and request.session.get(SESSION_PHONE) == phone:
             context = _code_context(request, CodeForm(), notice=error.message)
@@ -61,6 +71,7 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(error.retry_after)
         return response
     request.session[SESSION_PHONE] = issued.phone
+    request.session[SESSION_CHALLENGE] = issued.challenge
     request.session[SESSION_DEMO_CODE] = issued.demo_code
     context = _code_context(request, CodeForm(), resend_in=issued.resend_in)
     return render_page(request, CODE, "code-form", context)
@@ -74,15 +85,25 @@ def code_submit(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if form.is_valid():
         try:
-            result = challenge_verify(phone=phone, code=form.cleaned_data["code"])
+            result = challenge_verify(
+                phone=phone,
+                code=form.cleaned_data["code"],
+                challenge=request.session.get(SESSION_CHALLENGE, ""),
+                ip=client_ip(request),
+            )
         except CodeError as error:
             form.add_error("code", error.message)
+        except AccountDisabled as error:
+            # A form error (422, which htmx swaps in) rather than a bare 403 page.
+            form.add_error(None, error.message)
         else:
             next_url = request.session.pop(SESSION_NEXT, None) or reverse("profiles:profile")
             login(request, result.user, backend=PHONE_CODE_BACKEND)
-            for key in (SESSION_PHONE, SESSION_DEMO_CODE):
+            for key in (SESSION_PHONE, SESSION_CHALLENGE, SESSION_DEMO_CODE):
                 request.session.pop(key, None)
-            return redirect_page(request, next_url)
+            response = redirect_page(request, next_url)
+            _remember_device(response, result.device_token)
+            return response
     return render_page(request, CODE, "code-form", _code_context(request, form), status=422)
 
 
@@ -90,6 +111,19 @@ def code_submit(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect_page(request, reverse("auth_flow:sign_in"))
+
+
+def _remember_device(response: HttpResponse, token: str) -> None:
+    """The device cookie: this browser's next code requests for the phone get their own
+    budget. It outlives sign-out on purpose: the browser stays a known device."""
+    response.set_cookie(
+        devices.COOKIE,
+        token,
+        max_age=int(devices.MAX_AGE.total_seconds()),
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _code_context(
@@ -100,6 +134,15 @@ def _code_context(
         "form": form,
         "phone": phone,
         "demo_code": request.session.get(SESSION_DEMO_CODE),
-        "resend_in": challenge_resend_in(phone=phone) if resend_in is None else resend_in,
+        "resend_in": (
+            challenge_resend_in(
+                phone=phone,
+                device=devices.device_of(
+                    token=request.COOKIES.get(devices.COOKIE, ""), phone=phone
+                ),
+            )
+            if resend_in is None
+            else resend_in
+        ),
         "notice": notice,
     }

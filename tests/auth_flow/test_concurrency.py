@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from auth_flow.errors import ChallengeThrottled, CodeUsed
+from auth_flow.errors import ChallengeThrottled, CodeInvalid, CodeUsed
 from auth_flow.models import Challenge
 from auth_flow.services import SignIn, challenge_issue, challenge_verify
 from profiles.models import User
@@ -14,10 +14,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_one_code_submitted_twenty_times_signs_in_once_and_makes_one_user(new_phone, outbox):
     phone = new_phone()
-    challenge_issue(phone=phone, ip="203.0.113.1")
+    token = challenge_issue(phone=phone, ip="203.0.113.1").challenge
     code = outbox[-1].code
 
-    results = run_in_parallel([lambda: challenge_verify(phone=phone, code=code)] * 20)
+    results = run_in_parallel(
+        [lambda: challenge_verify(phone=phone, code=code, challenge=token, ip="203.0.113.1")] * 20
+    )
 
     sign_ins = [r for r in results if isinstance(r, SignIn)]
     assert len(sign_ins) == 1, results
@@ -58,25 +60,64 @@ def test_a_code_being_replaced_cannot_sign_in_meanwhile(new_phone, outbox, age_c
     from auth_flow.services import _challenge_create
 
     phone = new_phone()
-    challenge_issue(phone=phone, ip="203.0.113.4")
+    old_token = challenge_issue(phone=phone, ip="203.0.113.4").challenge
     old_code = outbox[-1].code
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
 
     def replace_slowly() -> None:
         with transaction.atomic():
             _challenge_create(
-                phone=phone, ip="203.0.113.4", code=f"{(int(old_code) + 1) % 10000:04d}"
+                phone=phone,
+                ip="203.0.113.4",
+                code=f"{(int(old_code) + 1) % 10000:04d}",
+                token="the-new-challenge",
+                previous=old_token,
             )
             time.sleep(0.8)
 
     def verify_old_code_meanwhile():  # noqa: ANN202
         time.sleep(0.3)
-        return challenge_verify(phone=phone, code=old_code)
+        return challenge_verify(phone=phone, code=old_code, challenge=old_token, ip="203.0.113.4")
 
     _, verdict = run_in_parallel([replace_slowly, verify_old_code_meanwhile])
 
     assert not isinstance(verdict, SignIn), verdict
     assert not User.objects.filter(phone=phone).exists()
+
+
+def test_a_strangers_parallel_guesses_spend_only_its_own_attempts(
+    new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    member_token = challenge_issue(phone=phone, ip="203.0.113.5").challenge
+    member_code = outbox[-1].code
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    stranger_token = challenge_issue(phone=phone, ip="198.51.100.5").challenge
+    # Wrong for both codes: the stranger never guesses right here.
+    right = {member_code, outbox[-1].code}
+    guesses = [
+        g for n in range(1, 23) if (g := f"{(int(member_code) + n) % 10000:04d}") not in right
+    ]
+    guesses = guesses[:20]
+
+    results = run_in_parallel(
+        [
+            lambda guess=guess, token=token: challenge_verify(
+                phone=phone, code=guess, challenge=token, ip="198.51.100.5"
+            )
+            for guess in guesses
+            for token in (stranger_token, "", "forged")
+        ]
+    )
+
+    assert sum(isinstance(r, CodeInvalid) for r in results) == settings.OTP_MAX_ATTEMPTS - 1
+    assert not any(isinstance(r, SignIn) for r in results)
+    member = Challenge.objects.get(phone=phone, ip="203.0.113.5")
+    assert member.attempts_left == settings.OTP_MAX_ATTEMPTS
+    signed_in = challenge_verify(
+        phone=phone, code=member_code, challenge=member_token, ip="203.0.113.5"
+    )
+    assert signed_in.created
 
 
 def test_settings_module_uses_the_connection_pool():

@@ -19,16 +19,16 @@ def _codes_in_the_answer(settings):
 
 def _sign_in_story(phone, age_challenges):
     """Every event: requested, failed, locked out, limited, verified."""
-    code = challenge_issue(phone=phone, ip=IP).demo_code
-    wrong = f"{(int(code) + 1) % 10_000:04d}"
+    issued = challenge_issue(phone=phone, ip=IP)
+    wrong = f"{(int(issued.demo_code) + 1) % 10_000:04d}"
     for _ in range(3):
         with pytest.raises(CodeError):
-            challenge_verify(phone=phone, code=wrong)
+            challenge_verify(phone=phone, code=wrong, challenge=issued.challenge, ip=IP)
     with pytest.raises(ChallengeThrottled):
         challenge_issue(phone=phone, ip=IP)
     age_challenges(phone, 61)
-    code = challenge_issue(phone=phone, ip=IP).demo_code
-    challenge_verify(phone=phone, code=code)
+    issued = challenge_issue(phone=phone, ip=IP)
+    challenge_verify(phone=phone, code=issued.demo_code, challenge=issued.challenge, ip=IP)
 
 
 @pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_each_sign_in_event_logs_one_line_with_the_phone_masked(caplog, new_phon
         f"code locked out {masked}",
         f"code limited reason=resend_cooldown {masked}",
         f"code requested {masked} ip={IP}",
-        f"code verified {masked} new_member=True",
+        f"code verified {masked} ip={IP} new_member=True",
     ]
 
 
