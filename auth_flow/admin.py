@@ -27,7 +27,8 @@ class ChallengeAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields = ("phone", "ip")
     date_hierarchy = "created_at"
-    exclude = ("code_hash",)
+    # Keyed hashes only, yet of no use to an operator: nothing to show.
+    exclude = ("code_hash", "token_hash")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -69,7 +69,7 @@ REFRESH_MISSING = error_response(
 )
 
 
-class CodeRequestSerializer(serializers.Serializer):
+class SendCodeSerializer(serializers.Serializer):
     phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
     device_token = serializers.CharField(
         required=False, allow_blank=True, max_length=512, help_text=DEVICE_HELP
@@ -110,7 +110,7 @@ class CodeRequestApi(APIView):
             "with `Retry-After`; a request with a valid `device_token` for the number "
             "counts against that device's own limits instead of the number's shared ones."
         ),
-        request=CodeRequestSerializer,
+        request=SendCodeSerializer,
         examples=[
             OpenApiExample("national", value={"phone": "8 999 123-45-67"}, request_only=True),
             OpenApiExample(
@@ -162,7 +162,7 @@ class CodeRequestApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = CodeRequestSerializer(data=request.data)
+        serializer = SendCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = challenge_issue(
             phone=serializer.validated_data["phone"],

@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 import pytest
+from rest_framework.response import Response
 from rest_framework.test import APIClient
 
 from auth_flow.forms import PHONE_INVALID
@@ -16,15 +17,20 @@ REFRESH_URL = "/api/v1/auth/token/refresh/"
 LOGOUT_URL = "/api/v1/auth/logout/"
 
 
-def request_code(api: APIClient, phone: str) -> str:
-    response = api.post(CODE_URL, {"phone": phone}, format="json")
+def request_code(api: APIClient, phone: str, **extra: str) -> tuple[str, str]:
+    """The code from the SMS and the challenge from the answer."""
+    response = api.post(CODE_URL, {"phone": phone, **extra}, format="json")
     assert response.status_code == 202, response.json()
-    return LocmemBackend.outbox[-1].code
+    return LocmemBackend.outbox[-1].code, response.json()["challenge"]
 
 
-def sign_in(api: APIClient, phone: str) -> dict:
-    code = request_code(api, phone)
-    response = api.post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+def verify(api: APIClient, phone: str, code: str, challenge: str) -> Response:
+    body = {"phone": phone, "code": code, "challenge": challenge}
+    return api.post(TOKEN_URL, body, format="json")
+
+
+def sign_in(api: APIClient, phone: str, **extra: str) -> dict:
+    response = verify(api, phone, *request_code(api, phone, **extra))
     assert response.status_code == 200, response.json()
     return response.json()
 
@@ -40,7 +46,14 @@ def test_code_request_answers_202_with_timings(api: APIClient, new_phone: Callab
     phone = new_phone()
     response = api.post(CODE_URL, {"phone": phone}, format="json")
     assert response.status_code == 202
-    assert response.json() == {"phone": phone, "expires_in": 300, "resend_in": 60}
+    body = response.json()
+    assert body == {
+        "phone": phone,
+        "challenge": body["challenge"],
+        "expires_in": 300,
+        "resend_in": 60,
+    }
+    assert len(body["challenge"]) >= 22  # at least 128 random bits, URL-safe
     assert outbox[-1].phone == phone
 
 
@@ -140,48 +153,149 @@ def test_access_token_opens_the_profile(api: APIClient, new_phone):
 
 def test_wrong_code_is_code_invalid_with_attempts_left(api: APIClient, new_phone):
     phone = new_phone()
-    code = request_code(api, phone)
-    response = api.post(TOKEN_URL, {"phone": phone, "code": wrong(code)}, format="json")
+    code, challenge = request_code(api, phone)
+    response = verify(api, phone, wrong(code), challenge)
     body = assert_error(response, 400, "code_invalid", field="code")
     assert "2 attempts left" in body["detail"]
 
 
 def test_third_wrong_code_voids_it(api: APIClient, new_phone):
     phone = new_phone()
-    code = request_code(api, phone)
+    code, challenge = request_code(api, phone)
     for _ in range(2):
-        api.post(TOKEN_URL, {"phone": phone, "code": wrong(code)}, format="json")
-    response = api.post(TOKEN_URL, {"phone": phone, "code": wrong(code)}, format="json")
+        verify(api, phone, wrong(code), challenge)
+    response = verify(api, phone, wrong(code), challenge)
     assert_error(response, 400, "code_attempts_exhausted", field="code")
-    response = api.post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    response = verify(api, phone, code, challenge)
     assert_error(response, 400, "code_attempts_exhausted")
 
 
 def test_expired_code_is_code_expired(api: APIClient, new_phone, age_challenges):
     phone = new_phone()
-    code = request_code(api, phone)
+    code, challenge = request_code(api, phone)
     age_challenges(phone, 301)
-    response = api.post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    response = verify(api, phone, code, challenge)
     assert_error(response, 400, "code_expired", field="code")
 
 
 def test_used_code_is_code_used(api: APIClient, new_phone):
     phone = new_phone()
-    code = request_code(api, phone)
-    api.post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
-    response = api.post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    code, challenge = request_code(api, phone)
+    verify(api, phone, code, challenge)
+    response = verify(api, phone, code, challenge)
     assert_error(response, 400, "code_used", field="code")
 
 
 def test_code_for_a_phone_that_asked_for_none_is_code_not_requested(api: APIClient, new_phone):
-    response = api.post(TOKEN_URL, {"phone": new_phone(), "code": "1234"}, format="json")
+    response = verify(api, new_phone(), "1234", "a-challenge-nobody-was-given")
     assert_error(response, 400, "code_not_requested", field="code")
 
 
 @pytest.mark.parametrize("code", ["12", "12345", "abcd", "", None, 1234.5])
 def test_malformed_code_is_a_field_error(api: APIClient, new_phone, code):
-    response = api.post(TOKEN_URL, {"phone": new_phone(), "code": code}, format="json")
+    response = api.post(
+        TOKEN_URL, {"phone": new_phone(), "code": code, "challenge": "c"}, format="json"
+    )
     assert_error(response, 400, "invalid", field="code")
+
+
+# Guesses bound to the requester, device tokens, disabled members (issue 10)
+
+
+def test_sign_in_without_the_challenge_is_refused(api: APIClient, new_phone):
+    phone = new_phone()
+    code, challenge = request_code(api, phone)
+    response = api.post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    assert_error(response, 400, "invalid", field="challenge")
+    assert_error(verify(api, phone, code, ""), 400, "invalid", field="challenge")
+    assert verify(api, phone, code, challenge).status_code == 200
+
+
+def test_a_strangers_wrong_guesses_do_not_burn_the_members_code(
+    api: APIClient, new_phone, age_challenges
+):
+    phone = new_phone()
+    code, challenge = request_code(api, phone)
+    stranger = APIClient(REMOTE_ADDR="198.51.100.7")
+    # No code asked for: a made-up or another number's challenge counts nothing.
+    _, elsewhere = request_code(stranger, new_phone())
+    for forged in ("made-up", elsewhere):
+        for _ in range(3):
+            assert_error(verify(stranger, phone, wrong(code), forged), 400, "code_not_requested")
+    # With its own code: three wrong guesses void the stranger's code only.
+    age_challenges(phone, 60)
+    _, own = request_code(stranger, phone)
+    for _ in range(3):
+        verify(stranger, phone, wrong(code), own)
+    assert_error(verify(stranger, phone, code, own), 400, "code_attempts_exhausted")
+
+    response = verify(api, phone, code, challenge)
+    assert response.status_code == 200, response.json()
+
+
+def test_a_resend_with_the_previous_challenge_voids_only_that_code(
+    api: APIClient, new_phone, age_challenges
+):
+    phone = new_phone()
+    first_code, first = request_code(api, phone)
+    age_challenges(phone, 60)
+    stranger_code, stranger = request_code(APIClient(REMOTE_ADDR="198.51.100.8"), phone)
+    age_challenges(phone, 60)
+    second_code, second = request_code(api, phone, challenge=first)
+    assert_error(verify(api, phone, first_code, first), 400, "code_not_requested")
+    assert verify(api, phone, second_code, second).status_code == 200
+    assert verify(APIClient(), phone, stranger_code, stranger).status_code == 200
+
+
+def test_sign_in_answers_a_device_token(api: APIClient, new_phone):
+    from auth_flow.devices import device_of
+
+    phone = new_phone()
+    body = sign_in(api, phone)
+    assert device_of(token=body["device_token"], phone=phone)
+
+
+def test_a_device_token_gets_a_code_while_strangers_hold_the_phone_at_its_limits(
+    api: APIClient, new_phone, age_challenges, settings
+):
+    settings.OTP_PHONE_DAILY = 3
+    phone = new_phone()
+    device_token = sign_in(api, phone)["device_token"]
+    for index in range(3):
+        age_challenges(phone, 3600)
+        APIClient(REMOTE_ADDR=f"198.51.100.{index + 1}").post(
+            CODE_URL, {"phone": phone}, format="json"
+        )
+    age_challenges(phone, 3600)
+    refused = api.post(CODE_URL, {"phone": phone}, format="json")
+    assert_error(refused, 429, "phone_daily_limit")
+    forged = api.post(CODE_URL, {"phone": phone, "device_token": "forged"}, format="json")
+    assert_error(forged, 429, "phone_daily_limit")
+
+    body = sign_in(api, phone, device_token=device_token)
+    assert body["created"] is False
+
+
+def test_another_numbers_device_token_is_ignored(api: APIClient, new_phone):
+    device_token = sign_in(api, new_phone())["device_token"]
+    phone = new_phone()
+    request_code(api, phone, device_token=device_token)
+    assert_error(
+        api.post(CODE_URL, {"phone": phone, "device_token": device_token}, format="json"),
+        429,
+        "resend_cooldown",
+    )
+
+
+def test_a_disabled_member_gets_account_disabled_and_keeps_the_code(api: APIClient, make_member):
+    member = make_member()
+    phone = str(member.phone)
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    code, challenge = request_code(api, phone)
+    body = assert_error(verify(api, phone, code, challenge), 403, "account_disabled")
+    assert "access" not in body and "disabled" in body["detail"]
+    User.objects.filter(pk=member.pk).update(is_active=True)
+    assert verify(api, phone, code, challenge).status_code == 200
 
 
 # Refresh and logout

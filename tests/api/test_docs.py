@@ -89,6 +89,7 @@ def test_every_error_code_is_documented(schema: dict):
         "code_attempts_exhausted",
         "code_used",
         "code_not_requested",
+        "account_disabled",
         "resend_cooldown",
         "phone_hourly_limit",
         "phone_daily_limit",
@@ -104,6 +105,15 @@ def test_every_error_code_is_documented(schema: dict):
 def test_code_request_documents_429_with_retry_after(schema: dict):
     answer = schema["paths"]["/api/v1/auth/code/"]["post"]["responses"]["429"]
     assert "Retry-After" in answer["headers"]
+
+
+def test_sign_in_documents_the_challenge_and_the_device_token(schema: dict):
+    bodies = schema["components"]["schemas"]
+    assert "challenge" in bodies["SignInRequest"]["required"]
+    assert "challenge" in bodies["CodeSent"]["required"]
+    assert "device_token" in bodies["TokenPair"]["required"]
+    assert {"device_token", "challenge"} <= set(bodies["SendCodeRequest"]["properties"])
+    assert "403" in schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
 
 
 def test_member_endpoints_require_the_jwt_scheme(schema: dict):

@@ -213,3 +213,119 @@ def test_sign_out_redirects_home_and_ends_the_session(client, make_member):
 def test_signed_in_member_visiting_the_start_goes_to_the_profile(client, make_member):
     client.force_login(make_member())
     assert client.get("/").url == "/profile/"
+
+
+# Guesses bound to the browser, device cookies, disabled members (issue 10)
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10_000:04d}"
+
+
+def stranger(index: int = 1) -> Client:
+    return Client(REMOTE_ADDR=f"198.51.100.{index}")
+
+
+def fill_the_phones_day(phone: str, age_challenges) -> None:
+    """Strangers, each in a browser of their own, ask for every code the phone's day allows."""
+    for index in range(settings.OTP_PHONE_DAILY):
+        age_challenges(phone, 3600 / settings.OTP_PHONE_HOURLY * 1.01)
+        if stranger(index + 1).post("/auth/phone/", {"phone": phone}).status_code == 429:
+            return
+    age_challenges(phone, 3600)
+
+
+def test_a_strangers_wrong_guesses_do_not_void_the_members_code(
+    client, new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    code = ask_code(client, phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    other = stranger()
+    ask_code(other, phone, outbox)
+    for _ in range(settings.OTP_MAX_ATTEMPTS):
+        other.post("/auth/code/", {"code": wrong(code)})
+    locked = other.post("/auth/code/", {"code": code})
+    assert locked.status_code == 422 and "Too many wrong attempts" in locked.content.decode()
+
+    response = client.post("/auth/code/", {"code": code})
+    assert response.status_code == 302 and response.url == "/profile/"
+
+
+def test_a_session_without_a_challenge_cannot_guess(client, new_phone, outbox):
+    phone = new_phone()
+    ask_code(client, phone, outbox)
+    # A phone put in a session by hand, without the challenge a code request leaves there.
+    other = stranger()
+    session = other.session
+    session["auth_flow.phone"] = phone
+    session.save()
+    response = other.post("/auth/code/", {"code": outbox[-1].code})
+    assert response.status_code == 422
+    assert "There is no active code" in response.content.decode()
+    assert Challenge.objects.get().attempts_left == settings.OTP_MAX_ATTEMPTS
+
+
+def test_a_resend_voids_this_browsers_older_code_only(client, new_phone, outbox, age_challenges):
+    phone = new_phone()
+    ask_code(client, phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    other = stranger()
+    theirs = ask_code(other, phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    response = client.post("/auth/phone/", {"phone": phone, "resend": "1"})
+    assert response.status_code == 200
+    replaced = Challenge.objects.get(state=Challenge.State.REPLACED)
+    assert replaced == Challenge.objects.order_by("created_at").first()
+    assert client.post("/auth/code/", {"code": outbox[-1].code}).status_code == 302
+    assert other.post("/auth/code/", {"code": theirs}).status_code == 302
+
+
+def test_sign_in_sets_a_long_lived_http_only_device_cookie(client, new_phone, outbox):
+    code = ask_code(client, new_phone(), outbox)
+    cookie = client.post("/auth/code/", {"code": code}).cookies["device"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 365 * 24 * 3600
+    assert cookie["secure"]  # DEBUG is off, as in production
+
+
+def test_device_cookie_is_not_secure_in_development(client, new_phone, outbox, settings):
+    settings.DEBUG = True
+    code = ask_code(client, new_phone(), outbox)
+    assert not client.post("/auth/code/", {"code": code}).cookies["device"]["secure"]
+
+
+def test_a_known_browser_gets_a_code_while_strangers_hold_the_phone_at_its_limit(
+    client, new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    client.post("/auth/code/", {"code": ask_code(client, phone, outbox)})
+    client.post("/auth/logout/")
+    fill_the_phones_day(phone, age_challenges)
+    refused = stranger(200).post("/auth/phone/", {"phone": phone})
+    assert refused.status_code == 429 and "today" in refused.content.decode()
+
+    code = ask_code(client, phone, outbox)
+    assert client.post("/auth/code/", {"code": code}).url == "/profile/"
+
+
+def test_a_forged_device_cookie_is_a_stranger(client, new_phone, outbox, age_challenges):
+    phone = new_phone()
+    fill_the_phones_day(phone, age_challenges)
+    client.cookies["device"] = "forged:cookie"
+    assert client.post("/auth/phone/", {"phone": phone}).status_code == 429
+
+
+def test_a_disabled_member_sees_why_on_the_code_form_and_the_code_stays(
+    client, make_member, outbox
+):
+    member = make_member()
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    code = ask_code(client, str(member.phone), outbox)
+    response = client.post("/auth/code/", {"code": code}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "This account is disabled" in html and 'role="alert"' in html
+    assert "device" not in response.cookies
+    assert client.get("/profile/").status_code == 302
+    assert Challenge.objects.get().state == Challenge.State.PENDING
