@@ -2,17 +2,23 @@
 
     .venv/bin/python -m bench.abuse
 
-The clock is simulated: whenever the service answers 429, the challenges in
-the database are moved back by the Retry-After it gave, as if the attacker had
-waited. Prints codes issued, guesses the service evaluated, and the chance that
-a day of guessing finds the code; then shows that rotating phones (and forging
-X-Forwarded-For) from one IP stops at the per-IP hourly limit.
+The attacker is a stranger: no device token for the phone, so it can only
+answer the codes it asked for itself (each request's `challenge`) and shares
+the phone's limits with every other stranger. The clock is simulated: whenever
+the service answers 429, the challenges in the database are moved back by the
+Retry-After it gave, as if the attacker had waited. Prints codes issued,
+guesses the service evaluated, the chance that a day of guessing finds the
+code, that guesses without the attacker's own challenge count nothing, and that
+the member's device still gets a code while the attacker holds the phone at its
+daily limit. Then shows that rotating phones (and forging X-Forwarded-For) from
+one IP stops at the per-IP hourly limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -32,6 +38,12 @@ class Siege:
     guesses_sent: int
     guesses_evaluated: int
     hits: int
+    # Guesses with no challenge or a made-up one, and how many were refused unevaluated.
+    unbound_sent: int
+    unbound_refused: int
+    # The member's device asking for a code while strangers are held at the daily limit.
+    member_status: int | None
+    member_attempts_left: list[int]
 
     @property
     def chance(self) -> float:
@@ -58,17 +70,60 @@ def evaluated_guesses(database_url: str, phone: str, max_attempts: int) -> int:
     return int(row[0]) if row else 0
 
 
-async def siege(urls: list[str], database_url: str, *, phone: str, max_attempts: int) -> Siege:
+def device_attempts_left(database_url: str, phone: str) -> list[int]:
+    """Attempts left on the member's device's codes: strangers must not have spent any."""
+    with psycopg.connect(database_url) as db:
+        rows = db.execute(
+            "SELECT attempts_left FROM auth_flow_challenge WHERE phone = %s AND device <> ''",
+            [phone],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def member_device_token(phone: str, secret_key: str | None = None) -> str:
+    """The device token the member got from an earlier sign-in (minted as the server would).
+
+    With the console SMS backend the bench cannot read a code, so it signs the
+    token with the server's key instead of signing in.
+    """
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure()  # signing needs only the (empty) key fallbacks
+    from auth_flow.devices import device_token_issue
+
+    return device_token_issue(phone=phone, key=secret_key)
+
+
+async def siege(
+    urls: list[str], database_url: str, *, phone: str, max_attempts: int, device_token: str
+) -> Siege:
     """Ask for a code, guess until refused, wait out every limit; for one simulated day."""
     rng = random.Random(7)  # noqa: S311 - an attacker's guesses, not a secret
-    waited = issued = refused = sent = hits = 0
+    waited = issued = refused = sent = hits = unbound_sent = unbound_refused = 0
+    member_status: int | None = None
     turn = 0
+
+    async def post(path: str, body: dict) -> object:
+        nonlocal turn
+        turn += 1
+        return await http(urls[turn % 2], "POST", path, body=body)
+
+    # The member asks for a code from its device, as it would any day.
+    first = await post("/api/v1/auth/code/", {"phone": phone, "device_token": device_token})
+    if first.status != 202:
+        raise RuntimeError(f"the member's code request answered {first.status}")
     started = time.monotonic()
     while (elapsed := waited + time.monotonic() - started) < DAY:
-        reply = await http(urls[turn % 2], "POST", "/api/v1/auth/code/", body={"phone": phone})
-        turn += 1
+        reply = await post("/api/v1/auth/code/", {"phone": phone})
         if reply.status == 429:
             refused += 1
+            if member_status is None and reply.json().get("code") == "phone_daily_limit":
+                # Strangers are locked out for hours: the member's device is not.
+                member = await post(
+                    "/api/v1/auth/code/", {"phone": phone, "device_token": device_token}
+                )
+                member_status = member.status
             wait = int(reply.headers.get("retry-after", "60"))
             advance_clock(database_url, wait)
             waited += wait
@@ -76,12 +131,20 @@ async def siege(urls: list[str], database_url: str, *, phone: str, max_attempts:
         if reply.status != 202:
             raise RuntimeError(f"code request answered {reply.status}: {reply.body[:200]!r}")
         issued += 1
+        challenge = reply.json()["challenge"]
+        # Guessing at the member's code instead: without a challenge, or with a made-up one.
+        for other in ("", secrets.token_urlsafe(24)):
+            guess = f"{rng.randrange(10_000):04d}"
+            answer = await post(
+                "/api/v1/auth/token/", {"phone": phone, "code": guess, "challenge": other}
+            )
+            unbound_sent += 1
+            unbound_refused += answer.status == 400
         for _ in range(max_attempts + 1):  # one more than allowed, to prove it is refused
             guess = f"{rng.randrange(10_000):04d}"
-            answer = await http(
-                urls[turn % 2], "POST", "/api/v1/auth/token/", body={"phone": phone, "code": guess}
+            answer = await post(
+                "/api/v1/auth/token/", {"phone": phone, "code": guess, "challenge": challenge}
             )
-            turn += 1
             sent += 1
             if answer.status == 200:
                 hits += 1
@@ -93,6 +156,10 @@ async def siege(urls: list[str], database_url: str, *, phone: str, max_attempts:
         guesses_sent=sent,
         guesses_evaluated=evaluated_guesses(database_url, phone, max_attempts),
         hits=hits,
+        unbound_sent=unbound_sent,
+        unbound_refused=unbound_refused,
+        member_status=member_status,
+        member_attempts_left=device_attempts_left(database_url, phone),
     )
 
 
@@ -136,7 +203,11 @@ def run(*, ip_hourly: int = 30) -> tuple[Siege, tuple[int, int, set[str]], dict[
         urls = [one.url, two.url]
         # The siege uses its own budget of IP requests: a day has 24 hourly IP windows,
         # but the simulated clock moves every challenge back, so the IP limit frees too.
-        result = asyncio.run(siege(urls, database_url, phone="+79990000000", max_attempts=3))
+        phone = "+79990000000"
+        device_token = member_device_token(phone, env["SECRET_KEY"])
+        result = asyncio.run(
+            siege(urls, database_url, phone=phone, max_attempts=3, device_token=device_token)
+        )
         advance_clock(database_url, 3600)
         rotation = asyncio.run(rotate_phones(urls, attempts=ip_hourly + 10))
     return result, rotation, env
@@ -151,14 +222,24 @@ def main() -> None:
         f"  codes issued          {result.codes_issued} (refused {result.codes_refused} requests)"
     )
     print(f"  guesses sent          {result.guesses_sent} (one past the limit per code)")
+    print(
+        f"  without own challenge {result.unbound_sent} sent, {result.unbound_refused} refused unevaluated"
+    )
     print(f"  guesses evaluated     {result.guesses_evaluated} (bound: {limit})")
     print(f"  lucky guesses         {result.hits}")
     print(f"  chance of a hit/day   {result.chance:.2%} (bound: {limit / 10_000:.2%})")
+    print(
+        f"  member's device       code request answered {result.member_status} while strangers"
+        f" were at the daily limit; its codes' attempts left {result.member_attempts_left}"
+    )
     print(
         f"per-IP limit, rotating phones and forged X-Forwarded-For from one IP ({env['OTP_IP_HOURLY']}/h):"
     )
     print(f"  codes issued {issued}, refused {refused} ({', '.join(sorted(reasons))})")
     assert result.guesses_evaluated <= limit, "more guesses than the daily bound"
+    assert result.unbound_refused == result.unbound_sent, "a guess without its challenge counted"
+    assert result.member_status == 202, "strangers locked the member's device out"
+    assert all(left == 3 for left in result.member_attempts_left), "the member's code was touched"
     assert issued == int(env["OTP_IP_HOURLY"]), "the per-IP limit did not hold"
 
 

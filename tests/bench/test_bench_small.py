@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.abuse import rotate_phones, siege
+from bench.abuse import member_device_token, rotate_phones, siege
 from bench.common import Server
 from bench.profile import member_with_referrals, query_counts
 from bench.send_code import measure
@@ -41,13 +41,30 @@ def test_query_counts_do_not_grow_with_referrals():
         assert len(set(by_size.values())) == 1, (name, by_size)
 
 
-def test_a_day_of_guessing_stays_within_thirty_guesses(live_server):
+def test_a_day_of_guessing_stays_within_thirty_guesses_and_never_locks_the_member_out(
+    live_server,
+):
+    """A stranger: its own challenges only, the phone's shared caps; the member's device
+    gets a code while the stranger holds the phone at its daily limit."""
     urls = [live_server.url, live_server.url]
-    result = asyncio.run(siege(urls, database_url(), phone="+79990000001", max_attempts=3))
+    phone = "+79990000001"
+    result = asyncio.run(
+        siege(
+            urls,
+            database_url(),
+            phone=phone,
+            max_attempts=3,
+            device_token=member_device_token(phone),
+        )
+    )
     assert result.simulated_hours >= 24
     assert result.codes_issued == settings.OTP_PHONE_DAILY
     assert result.guesses_evaluated <= settings.OTP_PHONE_DAILY * settings.OTP_MAX_ATTEMPTS
     assert result.chance <= 0.003
+    assert result.unbound_sent == 2 * result.codes_issued
+    assert result.unbound_refused == result.unbound_sent
+    assert result.member_status == 202
+    assert result.member_attempts_left == [settings.OTP_MAX_ATTEMPTS] * 2
 
 
 def test_rotating_phones_and_forged_forwarded_for_hit_the_ip_limit(live_server, settings):
