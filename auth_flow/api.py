@@ -71,13 +71,14 @@ REFRESH_MISSING = error_response(
 
 class SendCodeSerializer(serializers.Serializer):
     phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
+    # No length limit or format here: a token that is not valid is ignored, never an error.
     device_token = serializers.CharField(
-        required=False, allow_blank=True, max_length=512, help_text=DEVICE_HELP
+        required=False, allow_blank=True, allow_null=True, help_text=DEVICE_HELP
     )
     challenge = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=CHALLENGE_TOKEN_MAX_LENGTH,
+        allow_null=True,
         help_text="On a resend: the `challenge` of your previous code, which the new one voids.",
     )
 
@@ -167,8 +168,8 @@ class CodeRequestApi(APIView):
         issued = challenge_issue(
             phone=serializer.validated_data["phone"],
             ip=client_ip(request),
-            device_token=serializer.validated_data.get("device_token", ""),
-            previous=serializer.validated_data.get("challenge", ""),
+            device_token=serializer.validated_data.get("device_token") or "",
+            previous=serializer.validated_data.get("challenge") or "",
         )
         data = {
             "phone": issued.phone,

@@ -112,7 +112,9 @@ def _challenge_create(
     _throttle_check(phone=phone, ip=ip, device=device, now=now)
     # Only the requester's own older codes: the challenge it names, and its device's.
     # Anyone else's pending code stays answerable by its own requester.
-    mine = [Q(token_hash=challenge_token_hash(previous))] if previous else []
+    mine = []
+    if previous and len(previous) <= CHALLENGE_TOKEN_MAX_LENGTH:
+        mine.append(Q(token_hash=challenge_token_hash(previous)))
     if device:
         mine.append(Q(device=device))
     if mine:

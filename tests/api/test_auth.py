@@ -276,6 +276,16 @@ def test_a_device_token_gets_a_code_while_strangers_hold_the_phone_at_its_limits
     assert body["created"] is False
 
 
+@pytest.mark.parametrize("token", [None, "", "garbage", "x" * 5000, "a:b:c"])
+def test_a_malformed_device_token_or_previous_challenge_is_ignored(
+    api: APIClient, new_phone, token
+):
+    response = api.post(
+        CODE_URL, {"phone": new_phone(), "device_token": token, "challenge": token}, format="json"
+    )
+    assert response.status_code == 202, response.json()
+
+
 def test_another_numbers_device_token_is_ignored(api: APIClient, new_phone):
     device_token = sign_in(api, new_phone())["device_token"]
     phone = new_phone()
