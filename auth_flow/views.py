@@ -134,15 +134,12 @@ def _code_context(
         "form": form,
         "phone": phone,
         "demo_code": request.session.get(SESSION_DEMO_CODE),
-        "resend_in": (
-            challenge_resend_in(
-                phone=phone,
-                device=devices.device_of(
-                    token=request.COOKIES.get(devices.COOKIE, ""), phone=phone
-                ),
-            )
-            if resend_in is None
-            else resend_in
-        ),
+        "resend_in": _resend_in(request, phone) if resend_in is None else resend_in,
         "notice": notice,
     }
+
+
+def _resend_in(request: HttpRequest, phone: str) -> int:
+    # The countdown of this browser's own budget: its device's, or the strangers' one.
+    device = devices.device_of(token=request.COOKIES.get(devices.COOKIE, ""), phone=phone)
+    return challenge_resend_in(phone=phone, device=device)

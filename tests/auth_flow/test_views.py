@@ -329,3 +329,15 @@ def test_a_disabled_member_sees_why_on_the_code_form_and_the_code_stays(
     assert "device" not in response.cookies
     assert client.get("/profile/").status_code == 302
     assert Challenge.objects.get().state == Challenge.State.PENDING
+
+
+def test_the_resend_countdown_is_the_known_browsers_own(client, new_phone, outbox, age_challenges):
+    phone = new_phone()
+    client.post("/auth/code/", {"code": ask_code(client, phone, outbox)})
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    ask_code(client, phone, outbox)
+    age_challenges(phone, 40)
+    ask_code(stranger(), phone, outbox)  # the strangers' cooldown starts, not this browser's
+    html = client.post("/auth/code/", {"code": "ab"}).content.decode()
+    countdown = int(re.search(r'data-countdown="(\d+)"', html).group(1))
+    assert 15 <= countdown <= settings.OTP_RESEND_COOLDOWN - 40
