@@ -120,5 +120,21 @@ def test_a_strangers_parallel_guesses_spend_only_its_own_attempts(
     assert signed_in.created
 
 
+def test_a_burst_of_strangers_and_the_members_device_each_get_one_code(new_phone, outbox):
+    from auth_flow.devices import device_token_issue
+
+    phone = new_phone()
+    device_token = device_token_issue(phone=phone)
+    results = run_in_parallel(
+        [lambda n=n: challenge_issue(phone=phone, ip=f"198.51.100.{n}") for n in range(1, 11)]
+        + [lambda: challenge_issue(phone=phone, ip="203.0.113.6", device_token=device_token)] * 3
+    )
+    strangers, device = results[:10], results[10:]
+    assert sum(not isinstance(r, Exception) for r in strangers) == 1, strangers
+    assert sum(not isinstance(r, Exception) for r in device) == 1, device
+    assert all(isinstance(r, ChallengeThrottled) for r in results if isinstance(r, Exception))
+    assert Challenge.objects.filter(phone=phone).count() == 2
+
+
 def test_settings_module_uses_the_connection_pool():
     assert settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] >= 1
