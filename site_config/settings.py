@@ -112,15 +112,37 @@ DATABASES = {
     ),
 }
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+# --- h10ops: database outage -------------------------------------------------
+# With the database unreachable every request must answer 503 within ~2 s
+# (SPEC.md, "JSON API"): a request waits at most DB_POOL_TIMEOUT for a pooled
+# connection, a new connection at most DB_CONNECT_TIMEOUT (libpq's minimum is 2).
+# Under normal load a connection is free within milliseconds (short transactions).
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=2.0)
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=2)
+# How long /healthz waits for the database before saying 503 (must answer within 1 s).
+HEALTH_DB_TIMEOUT = 0.8
+# Retry-After of the 503 answers while the database is unreachable.
+OUTAGE_RETRY_AFTER = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's pool (psycopg 3) keeps connections bounded per process while
     # many threads wait on the SMS gateway without holding one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # The pool checks a connection before lending it: after a database restart its
+    # idle connections are dead, and without the check the first requests after
+    # recovery would still fail.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    options["pool"] = {
         "min_size": 1,
         "max_size": DB_POOL_MAX_SIZE,
-        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        "timeout": DB_POOL_TIMEOUT,
+        # psycopg's pool retries a lost connection with a doubling delay until this
+        # many seconds have passed, then the next request starts afresh: without a
+        # bound the delay reaches minutes and recovery lags the database by as much.
+        "reconnect_timeout": float(OUTAGE_RETRY_AFTER),
     }
+# --- end h10ops: database outage ---------------------------------------------
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "profiles.User"
@@ -130,6 +152,28 @@ AUTHENTICATION_BACKENDS = [
     "site_config.backends.StaffPasswordBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# --- h10ops: staff password throttle (django-axes) -----------------------------
+# Failed password sign-ins are counted in the database (shared by every process)
+# per account and, separately, per client IP; at the limit both the account and
+# the address wait out the cool-off. Axes' backend comes first and only refuses:
+# StaffPasswordBackend still signs the operator in (site_config/staff_throttle.py).
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a lockout into its page
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+AXES_HANDLER = "site_config.staff_throttle.StaffAxesHandler"
+AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("STAFF_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field (the phone)
+AXES_USERNAME_CALLABLE = "site_config.staff_throttle.username"
+AXES_CLIENT_IP_CALLABLE = "site_config.http.client_ip"  # TRUSTED_PROXY_COUNT, as the OTP limits
+AXES_LOCKOUT_CALLABLE = "site_config.staff_throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not push it further: the page's wait stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True
+# --- end h10ops: staff password throttle ----------------------------------------
 LOGIN_URL = "/"
 LOGIN_REDIRECT_URL = "/profile/"
 AUTH_PASSWORD_VALIDATORS = [

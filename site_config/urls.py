@@ -16,3 +16,5 @@ urlpatterns = [
 ]
 
 handler400 = "site_config.api.bad_request"
+# A database outage answers 503 with Retry-After; any other error stays a 500.
+handler500 = "site_config.outage.server_error"

@@ -1,16 +1,46 @@
+import socket
+import time
 from unittest import mock
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection, connections
+from psycopg_pool import ConnectionPool
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_pool():
+    """A real psycopg pool whose server refuses every connection, like a stopped PostgreSQL."""
+    pool = ConnectionPool(
+        f"host=127.0.0.1 port={_free_port()} dbname=nowhere connect_timeout=2",
+        min_size=1,
+        timeout=10,
+        open=False,
+    )
+    yield pool
+    pool.close()
 
 
 @pytest.mark.django_db
-def test_healthz_answers_503_when_the_database_fails(client):
-    with mock.patch.object(connection, "cursor", side_effect=OperationalError("refused")):
+def test_healthz_answers_503_within_a_second_when_the_database_is_unreachable(
+    client, unreachable_pool
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's")
+    with mock.patch.object(type(connections["default"]), "pool", unreachable_pool):
+        started = time.monotonic()
         response = client.get("/healthz")
+        took = time.monotonic() - started
 
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unreachable"}
+    assert response["Retry-After"] == "5"
+    assert took < 1.0  # not the pool's timeout of 10 s
 
 
 @pytest.mark.django_db

@@ -1,0 +1,120 @@
+"""Answers while the database is unreachable: 503 with Retry-After, never a 500.
+
+Django hands every uncaught exception to `handler500` (with DEBUG off), from
+whichever layer raised it: a view, the session or user lookup, DRF. When the
+exception says the database cannot be reached (the pool's timeout, a refused or
+broken connection), the answer is a 503 that says when to come back: the API's
+error shape under /api/, otherwise a page in the site's style that keeps what
+the person typed (the phone on the sign-in form, the code, the invite code).
+Anything else stays the ordinary 500: it is a bug to see.
+
+Nothing here may touch the database again: the user is taken as anonymous and
+the session is left unread (SessionMiddleware saves no session on a 5xx).
+"""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+
+from auth_flow.forms import PhoneForm
+from site_config.api import error_body
+
+logger = logging.getLogger(__name__)
+
+NOTICE = _("The service is briefly unavailable. Please try again in a few seconds.")
+OUTAGE_PAGE = "503.html"
+SIGN_IN = "auth_flow/sign_in.html"
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether an exception means the database cannot be reached right now.
+
+    psycopg's pool timeout is an OperationalError, which Django wraps as its own;
+    a connection broken mid-request surfaces as OperationalError or InterfaceError.
+    Integrity or programming errors are bugs, not outages.
+    """
+    while exc is not None:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a 503 for a database outage, Django's 500 for anything else."""
+    error = sys.exc_info()[1]
+    if not database_unavailable(error):
+        return defaults.server_error(request)
+    response = unavailable_response(request)
+    # One line per request instead of Django's traceback: an outage is not a bug.
+    logger.warning(
+        "database unavailable: %s %s -> 503 (%s)",
+        request.method,
+        request.path,
+        type(error).__name__,
+    )
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    # The session and user live in the database: asking again would wait again.
+    request.user = AnonymousUser()
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            error_body(code="service_unavailable", detail=NOTICE), status=503
+        )
+    else:
+        response = _page(request)
+    response["Retry-After"] = str(settings.OUTAGE_RETRY_AFTER)
+    return response
+
+
+def _page(request: HttpRequest) -> HttpResponse:
+    htmx = bool(getattr(request, "htmx", False))
+    if request.method == "POST" and request.path == "/auth/phone/":
+        # The sign-in form again, with the typed phone and the notice above it.
+        form = PhoneForm(request.POST)
+        form.is_valid()
+        form.add_error(None, NOTICE)
+        template = f"{SIGN_IN}#phone-form" if htmx else SIGN_IN
+        return render(request, template, {"form": form}, status=503)
+    context = {"notice": NOTICE, "retry": _retry_form(request)}
+    response = render(
+        request, f"{OUTAGE_PAGE}#outage-card" if htmx else OUTAGE_PAGE, context, status=503
+    )
+    if htmx:
+        if request.method == "GET":
+            # A poll or a check while typing: keep the page as it is, the next one retries.
+            response["HX-Reswap"] = "none"
+        elif request.path != "/auth/code/":
+            # The code form's target is the card this fragment replaces; others are not.
+            response["HX-Retarget"] = "#main"
+            response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+# The forms whose one typed value the outage page offers to send again.
+_RETRY_FIELDS = {
+    "/auth/code/": ("code", _("Code from the SMS")),
+    "/profile/invite/": ("invite_code", _("Friend's invite code")),
+}
+
+
+def _retry_form(request: HttpRequest) -> dict | None:
+    if request.method != "POST" or request.path not in _RETRY_FIELDS:
+        return None
+    name, label = _RETRY_FIELDS[request.path]
+    return {
+        "action": request.path,
+        "name": name,
+        "label": label,
+        "value": request.POST.get(name, "")[:32],
+    }
