@@ -33,7 +33,12 @@ CODE = "auth_flow/code.html"
 @require_GET
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The phone form. `?invite=CODE` is kept for the profile; `?next=` for after sign-in."""
-    pending_invite_remember(request, request.GET.get("invite", ""))
+    response = _sign_in_page(request)
+    pending_invite_remember(request, response, request.GET.get("invite", ""))
+    return response
+
+
+def _sign_in_page(request: HttpRequest) -> HttpResponse:
     next_url = request.GET.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,15 +21,36 @@ from profiles.selectors import (
 from profiles.services import invite_activate
 from site_config.http import member_required, render_page
 
-# A friend's code from a share link (`/?invite=CODE`), kept through sign-in.
-SESSION_INVITE = "profiles.pending_invite"
+# A friend's code from a share link (`/?invite=CODE`), kept through sign-in in a
+# signed cookie: a session would write a database row for every visitor who
+# opens a link, even one who never signs in (or a bot).
+INVITE_COOKIE = "pending_invite"
+INVITE_COOKIE_SALT = "profiles.pending_invite"
+INVITE_COOKIE_MAX_AGE = 7 * 24 * 3600
 
 
-def pending_invite_remember(request: HttpRequest, code: str) -> None:
+def pending_invite_remember(request: HttpRequest, response: HttpResponse, code: str) -> None:
+    """Keep the share link's code for the profile's invite form, on `response`."""
     # Longer than any code, so a mistyped link still shows what it carried.
     code = invite_code_normalize(code)[:16]
-    if code:
-        request.session[SESSION_INVITE] = code
+    if not code or code == pending_invite(request):
+        return
+    response.set_signed_cookie(
+        INVITE_COOKIE,
+        code,
+        salt=INVITE_COOKIE_SALT,
+        max_age=INVITE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def pending_invite(request: HttpRequest) -> str:
+    """The remembered code, or "" (none, expired or tampered with)."""
+    return request.get_signed_cookie(
+        INVITE_COOKIE, default="", salt=INVITE_COOKIE_SALT, max_age=INVITE_COOKIE_MAX_AGE
+    )
 
 
 PROFILE = "profiles/profile.html"
@@ -38,9 +60,11 @@ REFERRALS = "profiles/referrals.html"
 @member_required
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
-    pending_invite_remember(request, request.GET.get("invite", ""))
-    form = InviteForm(initial={"invite_code": request.session.get(SESSION_INVITE, "")})
-    return render(request, PROFILE, _profile_context(request.user, request, form))
+    shared = invite_code_normalize(request.GET.get("invite", ""))[:16]
+    form = InviteForm(initial={"invite_code": shared or pending_invite(request)})
+    response = render(request, PROFILE, _profile_context(request.user, request, form))
+    pending_invite_remember(request, response, shared)
+    return response
 
 
 @member_required
@@ -56,10 +80,12 @@ def invite_submit(request: HttpRequest) -> HttpResponse:
             form.add_error("invite_code", error.message)
         else:
             activated = True
-            request.session.pop(SESSION_INVITE, None)
     context = _profile_context(member, request, form, just_activated=activated)
     status = 200 if activated else 422
-    return render_page(request, PROFILE, "invite-section", context, status=status)
+    response = render_page(request, PROFILE, "invite-section", context, status=status)
+    if activated and INVITE_COOKIE in request.COOKIES:
+        response.delete_cookie(INVITE_COOKIE, samesite="Lax")
+    return response
 
 
 @member_required

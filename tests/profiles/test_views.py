@@ -234,3 +234,43 @@ def test_signed_out_htmx_request_sends_the_browser_to_sign_in(client):
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/?next=/profile/"
     assert b"<html" not in response.content
+
+
+# --- h10ops: the share link's code waits in a signed cookie, not a session row ---
+
+
+def test_share_links_opened_without_cookies_write_no_session_rows(client, make_member):
+    from django.contrib.sessions.models import Session
+
+    friend = make_member()
+    for _ in range(20):
+        client.cookies.clear()
+        response = client.get(f"/?invite={friend.invite_code}")
+        assert response.status_code == 200
+
+    assert Session.objects.count() == 0
+    cookie = response.cookies["pending_invite"]
+    assert cookie.value.startswith(f"{friend.invite_code}:")  # signed
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_a_forged_pending_invite_cookie_is_ignored(client, make_member, new_phone, outbox):
+    client.cookies["pending_invite"] = "ABC234"  # no signature
+    client.post("/auth/phone/", {"phone": new_phone()})
+    client.post("/auth/code/", {"code": outbox[-1].code})
+
+    html = client.get("/profile/").content.decode()
+
+    assert 'value="ABC234"' not in html
+
+
+def test_the_pending_invite_is_forgotten_once_activated(client, make_member, new_phone, outbox):
+    friend = make_member()
+    client.get(f"/?invite={friend.invite_code}")
+    client.post("/auth/phone/", {"phone": new_phone()})
+    client.post("/auth/code/", {"code": outbox[-1].code})
+
+    response = client.post("/profile/invite/", {"invite_code": friend.invite_code})
+
+    assert response.status_code == 200
+    assert response.cookies["pending_invite"]["max-age"] == 0
