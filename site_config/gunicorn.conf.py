@@ -36,3 +36,22 @@ control_socket_disable = True
 # (gunicorn's docs advise tmpfs). Private per-worker files, not shared temp names.
 if os.path.isdir("/dev/shm"):  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# --- h10ops: what gunicorn decides before the app sees a request -------------
+# Which peers may tell gunicorn the original scheme (X-Forwarded-Proto and kin),
+# from the app's own TRUSTED_PROXY_COUNT: with no proxy in front, nobody, so a
+# client reaching gunicorn directly (127.0.0.1 included, gunicorn's default)
+# cannot make a plain-HTTP request count as HTTPS. Behind proxies whose addresses
+# are unknown (a PaaS router), any peer: only the proxy can reach the app there.
+# FORWARDED_ALLOW_IPS narrows it to the proxies' addresses or networks.
+_trusted_proxies = int(os.environ.get("TRUSTED_PROXY_COUNT", "0") or "0")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*") if _trusted_proxies > 0 else ""
+
+# Gunicorn refuses malformed requests itself, with its own small HTML page (the
+# app never runs, so the API's JSON error shape cannot apply): a request line
+# over limit_request_line bytes -> 414, a header over limit_request_field_size
+# -> 431, a NUL or other invalid character in a header -> 400. The longest URL
+# the app makes (a sign-in link with ?next= and ?invite=) is far below 4094.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190

@@ -3,6 +3,7 @@
 import gzip
 import json
 import re
+import socket
 import time
 
 import pytest
@@ -90,3 +91,61 @@ def test_healthz_answers_503_while_the_database_is_unreachable(serve):
     answer = Browser().request(server, "GET", "/healthz")
     assert answer.status == 503
     assert json.loads(answer.body) == {"status": "error", "database": "unreachable"}
+
+
+# --- h10ops: what gunicorn itself decides, and the language cookie ---
+
+
+def _raw(server: Server, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.postgres
+def test_without_a_trusted_proxy_a_direct_client_cannot_claim_https(serve, serve_database_url):
+    server = serve(
+        DATABASE_URL=serve_database_url, SECURE_SSL_REDIRECT="1", TRUSTED_PROXY_COUNT="0"
+    )
+
+    # From 127.0.0.1, which gunicorn trusts by default: the claim must change nothing.
+    answer = Browser().request(server, "GET", "/", headers={"X-Forwarded-Proto": "https"})
+
+    assert answer.status == 301
+    assert answer.headers["Location"].startswith("https://")
+
+
+@pytest.mark.postgres
+def test_language_cookie_is_secure_httponly_and_same_site_in_production(demo_servers):
+    server = demo_servers[0]
+    browser = Browser()
+    browser.request(server, "GET", "/")
+
+    answer = browser.post(server, "/i18n/setlang/", {"language": "ru", "next": "/"})
+
+    assert answer.status == 302
+    (cookie,) = [
+        header
+        for header in answer.headers.get_all("Set-Cookie")
+        if header.startswith("django_language=")
+    ]
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+    assert {"secure", "httponly"} <= attributes
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.mark.postgres
+def test_gunicorn_refuses_an_overlong_request_line_and_a_nul_in_a_header(demo_servers):
+    """Answered by gunicorn before the app (its own HTML; docs/deploy.md says so)."""
+    server = demo_servers[0]
+
+    too_long = _raw(server, b"GET /?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    nul = _raw(server, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\x00b\r\n\r\n")
+
+    assert too_long.startswith(b"HTTP/1.1 414 ")
+    assert nul.startswith(b"HTTP/1.1 400 ")
+    # Ordinary requests are untouched by the limits.
+    assert Browser().request(server, "GET", "/?next=/profile/&invite=ABC234").status == 200
