@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 
@@ -147,3 +148,48 @@ def test_env_example_lists_every_variable_the_settings_read():
 
     assert read
     assert read <= documented, sorted(read - documented)
+
+
+# --- h10ops: daily housekeeping in compose ---
+
+
+def test_compose_runs_the_daily_housekeeping_after_migrations():
+    maintenance = _compose()["services"]["maintenance"]
+    script = maintenance["command"][2]
+
+    assert maintenance["command"][:2] == ["sh", "-c"]
+    assert "purge_challenges" in script and "clearsessions" in script
+    assert "sleep 86400" in script
+    assert maintenance["init"] is True  # SIGTERM reaches the shell: `docker compose stop` is quick
+    assert maintenance["depends_on"] == _compose()["services"]["web"]["depends_on"]
+    assert maintenance["restart"] == "unless-stopped"
+
+
+@pytest.mark.postgres
+def test_compose_housekeeping_commands_clear_expired_sessions(serve_database_url):
+    script = _compose()["services"]["maintenance"]["command"][2].replace("$$", "$")
+    once = script.split(" do ", 1)[1].split(" sleep ", 1)[0]  # one round of the loop
+    with psycopg.connect(serve_database_url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO django_session (session_key, session_data, expire_date)"
+            " VALUES ('expired0expired0expired0expired0', 'e30', now() - interval '1 day')"
+        )
+    env = process_env(
+        DATABASE_URL=serve_database_url,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+
+    result = subprocess.run(  # noqa: S603 - the compose file's own commands
+        ["/bin/sh", "-c", once],  # noqa: S607 - as the container's shell runs it
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(serve_database_url) as connection:
+        (left,) = connection.execute("SELECT count(*) FROM django_session").fetchone()
+    assert left == 0
