@@ -38,12 +38,13 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
     psycopg's pool timeout is an OperationalError, which Django wraps as its own;
     a connection broken mid-request surfaces as OperationalError or InterfaceError.
-    Integrity or programming errors are bugs, not outages.
+    Integrity or programming errors are bugs, not outages. Only an explicit cause
+    counts (`raise … from error`): an error raised while handling another is its own.
     """
     while exc is not None:
         if isinstance(exc, OperationalError | InterfaceError):
             return True
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__
     return False
 
 

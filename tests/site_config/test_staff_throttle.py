@@ -1,10 +1,15 @@
 """The staff password form is throttled per account and per client IP (django-axes)."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
+from django.db import connection
 from django.test import Client
 
 from profiles.models import User
@@ -144,3 +149,38 @@ def test_member_sign_in_by_code_leaves_axes_alone(client, outbox, django_assert_
     client.post("/auth/logout/")
 
     assert not AccessAttempt.objects.exists()
+
+
+CHILD = """
+import django, os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "site_config.settings"
+django.setup()
+from django.test import Client
+for n in range(3):
+    Client().post("/admin/login/", {"username": sys.argv[1], "password": f"wrong-{n}"},
+                  REMOTE_ADDR="10.0.0.1")
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_failures_counted_in_another_process_count_here(client, operators):
+    database = connection.settings_dict
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    child = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", CHILD, OPERATOR],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr
+
+    answers = _wrong_passwords(client, OPERATOR, 2, ip="10.0.0.7")
+    assert answers[-1].status_code == 429  # 3 there + 2 here
+    assert _sign_in(client, OPERATOR, PASSWORD, ip="10.0.0.8").status_code == 429
