@@ -27,6 +27,7 @@ from tests.deploy.conftest import process_env as production_env
 
 # Within ~2 s (DB_POOL_TIMEOUT is 2 s) with room for a loaded CI machine; /healthz within 1 s.
 REQUEST_DEADLINE = 2.6
+PG_CTLCLUSTER = ("pg_ctlcluster", "--skip-systemctl-redirect")
 HEALTH_DEADLINE = 1.0
 
 
@@ -63,11 +64,13 @@ class Cluster:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/referral"
 
+    # Straight to pg_ctl, as .ci/run does: where systemd runs, pg_ctlcluster would
+    # hand the cluster to a unit of its own.
     def stop(self) -> None:
-        _run("pg_ctlcluster", self.version, self.name, "stop", "-m", "fast")
+        _run(*PG_CTLCLUSTER, self.version, self.name, "stop", "-m", "fast")
 
     def start(self) -> None:
-        _run("pg_ctlcluster", self.version, self.name, "start")
+        _run(*PG_CTLCLUSTER, self.version, self.name, "start")
 
 
 @pytest.fixture
@@ -80,10 +83,11 @@ def own_cluster() -> Iterator[Cluster]:
     port = free_port()
     cluster = Cluster(version=_versions()[-1], name=f"outage{port}", port=port)
     _run(
-        "pg_createcluster", "--start", "-p", str(port), cluster.version, cluster.name,
+        "pg_createcluster", "-p", str(port), cluster.version, cluster.name,
         "--", "--auth=trust",
     )  # fmt: skip
     try:
+        cluster.start()
         admin = f"postgres://postgres@127.0.0.1:{port}/postgres"
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute("CREATE DATABASE referral")
@@ -91,7 +95,13 @@ def own_cluster() -> Iterator[Cluster]:
         assert migrated.returncode == 0, migrated.stderr
         yield cluster
     finally:
-        _run("pg_dropcluster", "--stop", cluster.version, cluster.name)
+        subprocess.run(  # noqa: S603 - fixed arguments; fails harmlessly when already stopped
+            [*PG_CTLCLUSTER, cluster.version, cluster.name, "stop", "-m", "immediate"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        _run("pg_dropcluster", cluster.version, cluster.name)
 
 
 @dataclass
