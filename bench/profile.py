@@ -71,10 +71,13 @@ def targets_for(owner) -> list[Target]:  # noqa: ANN001
     from rest_framework_simplejwt.tokens import AccessToken
 
     from profiles.selectors import referrals_version
+    from site_config.staff import PHONE_CODE_BACKEND
 
     session = SessionStore()
     session["_auth_user_id"] = str(owner.pk)
-    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
+    # A member's session, as the phone-code sign-in writes it (the first backend
+    # in the list is axes', which signs nobody in).
+    session["_auth_user_backend"] = PHONE_CODE_BACKEND
     session["_auth_user_hash"] = owner.get_session_auth_hash()
     session.create()
     cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
