@@ -31,6 +31,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from site_config.errors import DomainError
 
 VALIDATION_DETAIL = _("Some fields are not valid.")
+# The answer of any endpoint while the database is unreachable (site_config/outage.py).
+SERVICE_UNAVAILABLE_DETAIL = _(
+    "The service is briefly unavailable. Please try again in a few seconds."
+)
 
 
 def error_body(*, code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict:
@@ -197,3 +201,39 @@ urlpatterns = [
     path("docs/", redoc, name="api-redoc"),
     path("docs/swagger/", swagger, name="api-swagger"),
 ]
+
+
+def document_service_unavailable(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: every operation may answer 503 (SPEC.md).
+
+    While the database is unreachable any endpoint answers 503 in the error shape
+    with Retry-After (site_config/outage.py); the schema says so once, here, and
+    adds the example to a 503 an endpoint documents for reasons of its own.
+    """
+    example = {
+        "summary": "service_unavailable",
+        "value": error_body(code="service_unavailable", detail=SERVICE_UNAVAILABLE_DETAIL),
+    }
+    retry_after = {
+        "description": "Seconds to wait before sending the request again.",
+        "schema": {"type": "integer"},
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            answer = operation["responses"].setdefault(
+                "503",
+                {
+                    "description": "The database is unreachable: send the request again "
+                    "after Retry-After seconds.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+            )
+            content = answer.setdefault("content", {}).setdefault("application/json", {})
+            content.setdefault("schema", {"$ref": "#/components/schemas/Error"})
+            content.setdefault("examples", {})["service_unavailable"] = example
+            answer.setdefault("headers", {}).setdefault("Retry-After", retry_after)
+    return result

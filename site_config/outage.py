@@ -24,11 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
 from auth_flow.forms import PhoneForm
-from site_config.api import error_body
+from site_config.api import SERVICE_UNAVAILABLE_DETAIL, error_body
 
 logger = logging.getLogger(__name__)
 
-NOTICE = _("The service is briefly unavailable. Please try again in a few seconds.")
+NOTICE = SERVICE_UNAVAILABLE_DETAIL
 OUTAGE_PAGE = "503.html"
 SIGN_IN = "auth_flow/sign_in.html"
 

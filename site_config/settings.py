@@ -293,6 +293,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # h10ops: every operation documents the 503 of a database outage.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "site_config.api.document_service_unavailable",
+    ],
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

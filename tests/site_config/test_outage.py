@@ -107,3 +107,24 @@ def test_a_bug_in_a_query_is_still_a_500(anyone):
 
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_the_503_on_every_operation(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+
+    operations = [
+        (method, path, operation)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert operations
+    for method, path, operation in operations:
+        answer = operation["responses"]["503"]
+        assert "Retry-After" in answer["headers"], (method, path)
+        content = answer["content"]["application/json"]
+        assert content["schema"]["$ref"] == "#/components/schemas/Error"
+        example = content["examples"]["service_unavailable"]["value"]
+        assert example["code"] == "service_unavailable", (method, path)
