@@ -56,7 +56,8 @@ class StaffAxesHandler(AxesDatabaseHandler):
     """
 
     def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-        if getattr(user, "backend", None) == PASSWORD_BACKEND:
+        # login() names the backend in the session before it sends the signal.
+        if request.session.get(BACKEND_SESSION_KEY) == PASSWORD_BACKEND:
             super().user_logged_in(sender, request, user, **kwargs)
 
     def user_logged_out(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
