@@ -120,7 +120,7 @@ DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=2.0)
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=2)
 # How long /healthz waits for the database before saying 503 (must answer within 1 s).
-HEALTH_DB_TIMEOUT = 0.8
+HEALTH_DB_TIMEOUT = 0.5
 # Retry-After of the 503 answers while the database is unreachable.
 OUTAGE_RETRY_AFTER = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
