@@ -265,31 +265,22 @@ def test_database_outage_answers_503_fast_and_recovers_without_a_restart(
     assert json.loads(after.body)["activated_invite_code"] == invite_code  # committed, kept
 
 
-def test_a_browser_sees_the_notice_in_place_with_its_typed_phone(serve):
+def test_a_browser_sees_the_notice_in_place_with_its_typed_phone(serve, browser):
     """htmx swaps the 503 answer into the card (base.html's responseHandling), JavaScript on."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"No Chromium at {CHROMIUM}")
-        pytest.skip(f"No Chromium at {CHROMIUM}")
     nowhere = f"postgres://postgres@127.0.0.1:{free_port()}/nowhere"
     server = serve(ready_status=503, DATABASE_URL=nowhere, SECURE_SSL_REDIRECT="0")
     home = f"http://127.0.0.1:{server.port}/"
+    page = browser.new_page()
+    try:
+        page.goto(home)
+        page.fill("#id_phone", "+7 999 123-45-67")
+        page.click("#auth-card button[type=submit]")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(home)
-            page.fill("#id_phone", "+7 999 123-45-67")
-            page.click("#auth-card button[type=submit]")
-
-            notice = page.locator("#auth-card .form-error")
-            expect(notice).to_contain_text("briefly unavailable", timeout=10_000)
-            expect(page.locator("#id_phone")).to_have_value("+7 999 123-45-67")
-            assert page.url == home  # swapped in place, no navigation
-        finally:
-            browser.close()
+        notice = page.locator("#auth-card .form-error")
+        expect(notice).to_contain_text("briefly unavailable", timeout=10_000)
+        expect(page.locator("#id_phone")).to_have_value("+7 999 123-45-67")
+        assert page.url == home  # swapped in place, no navigation
+    finally:
+        page.close()
