@@ -25,6 +25,9 @@ from auth_flow.errors import (
     CodeInvalid,
     CodeNotRequested,
     CodeUsed,
+    PhoneNotAllowed,
+    SmsBudgetExhausted,
+    SmsUnavailable,
 )
 from auth_flow.forms import PHONE_INVALID, CodeForm, PhoneForm
 from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_issue, challenge_verify
@@ -109,7 +112,9 @@ class CodeRequestApi(APIView):
             "guesses by anyone else never touch it. The answer is the same for a known "
             "and an unknown number. Limits per number and per client address answer 429 "
             "with `Retry-After`; a request with a valid `device_token` for the number "
-            "counts against that device's own limits instead of the number's shared ones."
+            "counts against that device's own limits instead of the number's shared ones. "
+            "Only mobile numbers get codes (400 `phone_not_allowed`); 503 with "
+            "`Retry-After` when no SMS can go out now."
         ),
         request=SendCodeSerializer,
         examples=[
@@ -141,15 +146,17 @@ class CodeRequestApi(APIView):
                 "Retry-After",
                 int,
                 OpenApiParameter.HEADER,
-                response=[429],
+                response=[429, 503],
                 description="Seconds until a code may be asked for again.",
             )
         ],
         responses={
             202: CodeSentSerializer,
             400: error_response(
-                "Not a phone number, or not JSON.",
+                "Not a phone number, a number codes do not go to (premium-rate, landline, "
+                "another region...; or refused by the SMS provider), or not JSON.",
                 validation_example("phone", str(PHONE_INVALID)),
+                domain_error_example(PhoneNotAllowed()),
                 NOT_JSON_EXAMPLE,
             ),
             415: UNSUPPORTED_MEDIA_TYPE,
@@ -159,6 +166,13 @@ class CodeRequestApi(APIView):
                     domain_error_example(ChallengeThrottled(reason, retry_after=45))
                     for reason in ChallengeThrottled.reasons
                 ),
+            ),
+            503: error_response(
+                "No SMS can go out now: the provider is down or timed out (nothing was "
+                "sent, and the number's limits are not charged), or the service's hourly "
+                "SMS budget is spent. `Retry-After` says when to try again.",
+                domain_error_example(SmsUnavailable(30)),
+                domain_error_example(SmsBudgetExhausted(1800)),
             ),
         },
     )

@@ -7,4 +7,6 @@ class AuthFlowConfig(AppConfig):
     verbose_name = _("Sign-in")
 
     def ready(self) -> None:
-        from auth_flow import checks  # noqa: F401 - registers the system checks
+        from auth_flow import checks  # registers the system checks
+
+        checks.sms_configuration_refuse()

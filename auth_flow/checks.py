@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
 
-from auth_flow.sms import sms_backend_class
+from auth_flow.sms import sms_backend_classes
+from auth_flow.sms.guards import unknown_number_types
 
 OTP_LIMITS = (
     "OTP_TTL",
@@ -9,27 +11,54 @@ OTP_LIMITS = (
     "OTP_PHONE_HOURLY",
     "OTP_PHONE_DAILY",
     "OTP_IP_HOURLY",
+    "OTP_GLOBAL_HOURLY",
+    "OTP_REGION_HOURLY",
 )
+
+
+def sms_configuration_errors() -> list[str]:
+    """What makes SMS_BACKEND unsafe or unusable; empty when all is well.
+
+    A backend that shows codes to whoever asks (judged by what it does, not by its
+    name, so a dotted path to the demo backend counts, anywhere in a chain) is never
+    served by accident: with DEBUG off it needs DEMO_MODE, set on purpose.
+    """
+    try:
+        classes = sms_backend_classes()
+    except ImportError as error:
+        return [f"SMS_BACKEND={settings.SMS_BACKEND}: {error}"]
+    if not classes:
+        return ["SMS_BACKEND must name at least one backend."]
+    errors = []
+    if not (settings.DEBUG or settings.DEMO_MODE) and any(c.reveals_codes for c in classes):
+        errors.append(
+            f"SMS_BACKEND={settings.SMS_BACKEND} shows sign-in codes to whoever asks: with "
+            "DEBUG off choose a real SMS backend, or set DEMO_MODE=1 for a public demo on purpose."
+        )
+    for backend_class in classes:
+        errors.extend(backend_class.configuration_errors())
+    unknown = unknown_number_types(settings.OTP_NUMBER_TYPES)
+    if unknown:
+        errors.append(f"OTP_NUMBER_TYPES has unknown types: {', '.join(unknown)}.")
+    return errors
+
+
+def sms_configuration_refuse() -> None:
+    """Called while the app loads (AppConfig.ready): a process with an unsafe or
+    unusable SMS set-up does not start, as for a missing SECRET_KEY. gunicorn runs no
+    system checks, but its workers load the app, so they die at boot."""
+    errors = sms_configuration_errors()
+    if errors:
+        raise ImproperlyConfigured(" ".join(errors) + " (see .env.example)")
 
 
 @register("security", deploy=False)
 def demo_backend_needs_demo_mode(**kwargs: object) -> list[Error]:
-    """A backend that shows codes to whoever asks: never by accident in production.
-
-    Judged by what the backend does, not by its name, so a dotted path to the demo
-    backend is caught too.
-    """
-    if settings.DEBUG or settings.DEMO_MODE:
-        return []
-    if sms_backend_class().shows_code:
-        return [
-            Error(
-                f"SMS_BACKEND={settings.SMS_BACKEND} shows sign-in codes to whoever asks.",
-                hint="Choose a real SMS backend, or set DEMO_MODE=1 for a public demo on purpose.",
-                id="auth_flow.E001",
-            )
-        ]
-    return []
+    """The same rule as a system check, for settings changed after start-up (tests)."""
+    return [
+        Error(message, hint="See .env.example, 'Sign-in codes'.", id="auth_flow.E001")
+        for message in sms_configuration_errors()
+    ]
 
 
 @register()

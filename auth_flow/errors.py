@@ -93,3 +93,48 @@ class AccountDisabled(DomainError):
         super().__init__(
             _("This account is disabled and cannot sign in. Contact support if this is a mistake.")
         )
+
+
+class PhoneNotAllowed(DomainError):
+    """Codes do not go to this number: its type (premium-rate, landline, ...), its
+    region, or the provider refused it. Nothing was sent."""
+
+    code = "phone_not_allowed"
+    field = "phone"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("We cannot send codes to this number. Enter a mobile number, e.g. +7 999 123-45-67.")
+        )
+
+
+class SmsUnavailable(DomainError):
+    """The SMS provider is down or did not answer in time: nothing was sent."""
+
+    code = "sms_unavailable"
+    status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        retry_after = max(1, retry_after)
+        super().__init__(
+            _("We could not send the SMS just now. Please try again in %(wait)s.")
+            % {"wait": wait_text(retry_after)},
+            retry_after=retry_after,
+        )
+
+
+class SmsBudgetExhausted(DomainError):
+    """The hour's budget of codes (for everyone, or for this country code) is spent."""
+
+    code = "sms_budget_exhausted"
+    status = 503
+
+    def __init__(self, retry_after: int, *, key: str = "", window_start: object = None) -> None:
+        retry_after = max(1, retry_after)
+        self.key = key
+        self.window_start = window_start
+        super().__init__(
+            _("Too many codes are being sent right now. Please try again in %(wait)s.")
+            % {"wait": wait_text(retry_after)},
+            retry_after=retry_after,
+        )

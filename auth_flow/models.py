@@ -12,6 +12,8 @@ class Challenge(models.Model):
         USED = "used", _("used")
         REPLACED = "replaced", _("replaced by a newer code")
         LOCKED = "locked", _("locked after wrong attempts")
+        # The SMS could not be sent: the code never reached anyone and cannot be used.
+        FAILED = "failed", _("not sent")
 
     phone = PhoneNumberField(_("phone"))
     ip = models.GenericIPAddressField(_("client IP"))
@@ -73,3 +75,28 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} {self.state} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SendBudget(models.Model):
+    """Codes sent in one fixed hourly window, for one budget key, across all processes.
+
+    `key` is `global` or `cc:<country calling code>`. A send takes one unit with an
+    atomic upsert that only increments below the limit (auth_flow/sms/budgets.py);
+    a failed send gives it back. `refused` counts requests turned away, so that the
+    first one in a window (and only it) logs an ERROR an alert can fire on.
+    """
+
+    key = models.CharField(_("budget"), max_length=16)
+    window_start = models.DateTimeField(_("hour starting"))
+    used = models.PositiveIntegerField(_("codes sent"), default=0)
+    refused = models.PositiveIntegerField(_("requests refused"), default=0)
+
+    class Meta:
+        verbose_name = _("SMS budget")
+        verbose_name_plural = _("SMS budgets")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="sendbudget_window_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.window_start:%Y-%m-%d %H:%M} {self.used}"

@@ -12,7 +12,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Q
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -27,9 +27,14 @@ from auth_flow.errors import (
     CodeInvalid,
     CodeNotRequested,
     CodeUsed,
+    PhoneNotAllowed,
+    SmsBudgetExhausted,
+    SmsUnavailable,
 )
 from auth_flow.models import Challenge
-from auth_flow.sms import mask_phone, sms_backend
+from auth_flow.sms import NumberRefused, SendFailed, SendResult, mask_phone, sms_backend
+from auth_flow.sms.budgets import budget_give_back, budget_refused, budget_take
+from auth_flow.sms.guards import phone_check
 from profiles.models import User
 from profiles.services import user_get_or_create
 from site_config.db import advisory_lock, release_connection
@@ -74,31 +79,53 @@ def challenge_issue(
 ) -> ChallengeIssued:
     """Send a new code to `phone`, within every limit; the same answer for any phone.
 
-    The code is recorded (and the requester's own older ones voided) in one
-    short transaction; the connection goes back to the pool before the slow
-    gateway call. `device_token` (from an earlier sign-in to this phone) gives the
-    request its device's own budget; `previous` is the requester's last challenge
-    token, voided by this one. Neither is an error when invalid: the request is
-    then a stranger's.
+    The number is judged first (toll-fraud guards, no query). The code is recorded
+    (and the requester's own older ones voided) in one short transaction, the
+    hour's SMS budgets are taken in another; the connection goes back to the pool
+    before the slow gateway call. `device_token` (from an earlier sign-in to this
+    phone) gives the request its device's own budget; `previous` is the
+    requester's last challenge token, voided by this one. Neither is an error when
+    invalid: the request is then a stranger's. A send that fails leaves a `failed`
+    challenge: unusable, counted for the client IP, not for the phone's limits,
+    its SMS budget given back.
     """
+    country_code = phone_check(phone=phone)
     code = f"{secrets.randbelow(10_000):04d}"
     # 192 random bits: the only thing that lets its holder answer this challenge.
     token = secrets.token_urlsafe(24)
     device = device_of(token=device_token, phone=phone)
-    _challenge_create(phone=phone, ip=ip, code=code, token=token, device=device, previous=previous)
-    release_connection()
-    backend = sms_backend()
-    backend.send(
-        phone=phone,
-        text=gettext("Your sign-in code: %(code)s") % {"code": code},
-        code=code,
+    challenge = _challenge_create(
+        phone=phone, ip=ip, code=code, token=token, device=device, previous=previous
     )
+    try:
+        # After the challenge's commit, so a throttled request never touches the budgets.
+        budget_take(country_code=country_code, now=challenge.created_at)
+    except SmsBudgetExhausted as error:
+        _challenge_void(challenge=challenge)
+        budget_refused(error)
+        raise
+    release_connection()
+    try:
+        sent = sms_backend().send(
+            phone=phone,
+            text=gettext("Your sign-in code: %(code)s") % {"code": code},
+            code=code,
+        )
+    except SendFailed as failure:
+        _delivery_failed(
+            challenge=challenge, phone=phone, failure=failure, country_code=country_code
+        )
+        if isinstance(failure, NumberRefused):
+            raise PhoneNotAllowed() from failure
+        retry_after = getattr(failure, "retry_after", None) or settings.SMS_BREAKER_COOLOFF
+        raise SmsUnavailable(math.ceil(retry_after)) from failure
+    _delivery_sent(challenge=challenge, sent=sent)
     return ChallengeIssued(
         phone=phone,
         challenge=token,
         expires_in=settings.OTP_TTL,
         resend_in=settings.OTP_RESEND_COOLDOWN,
-        demo_code=code if backend.shows_code else None,
+        demo_code=code if sent.shows_code else None,
     )
 
 
@@ -135,6 +162,50 @@ def _challenge_create(
     return challenge
 
 
+def _delivery_sent(*, challenge: Challenge, sent: SendResult) -> None:
+    # A status callback may already have moved `delivery` on: only `pending` becomes `sent`.
+    Challenge.objects.filter(pk=challenge.pk).update(
+        provider=sent.provider[:32],
+        message_id=sent.message_id,
+        delivery=Case(
+            When(delivery=Challenge.Delivery.PENDING, then=Value(Challenge.Delivery.SENT)),
+            default=F("delivery"),
+        ),
+        delivery_updated_at=timezone.now(),
+    )
+
+
+def _challenge_void(*, challenge: Challenge) -> None:
+    """Nothing was sent (the SMS budget is spent): the code can never be used, and
+    like any failed send it starts no cooldown and counts only for the client IP."""
+    Challenge.objects.filter(pk=challenge.pk, state=Challenge.State.PENDING).update(
+        state=Challenge.State.FAILED,
+        delivery=Challenge.Delivery.FAILED,
+        delivery_updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def _delivery_failed(
+    *, challenge: Challenge, phone: str, failure: SendFailed, country_code: int
+) -> None:
+    """Void the challenge (nobody has its code) and give its SMS budget back."""
+    Challenge.objects.filter(pk=challenge.pk, state=Challenge.State.PENDING).update(
+        state=Challenge.State.FAILED
+    )
+    Challenge.objects.filter(pk=challenge.pk).update(
+        provider=failure.provider[:32],
+        delivery=Challenge.Delivery.FAILED,
+        delivery_updated_at=timezone.now(),
+    )
+    budget_give_back(country_code=country_code, created_at=challenge.created_at)
+    logger.warning(
+        "code not sent reason=%s phone=%s",
+        "number_refused" if isinstance(failure, NumberRefused) else "provider_failed",
+        mask_phone(phone),
+    )
+
+
 def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[datetime]:
     """Raise if a limit is reached; else return when the pool's recent codes were sent.
 
@@ -145,8 +216,8 @@ def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[
 
     One query, because this runs on every code request and a burst of them is the
     load the site must carry. It needs no LIMIT: a refused request records nothing,
-    so a pool has at most OTP_PHONE_DAILY rows in its window and an IP at most
-    OTP_IP_HOURLY in its hour.
+    so a pool has at most OTP_PHONE_DAILY sent rows in its window (plus failed sends,
+    each charged to an IP) and an IP at most OTP_IP_HOURLY in its hour.
     """
     cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN)
     lookback = max(DAY, cooldown, timedelta(seconds=settings.OTP_TTL))
@@ -157,11 +228,13 @@ def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[
         )
         .order_by("-created_at")
         # Phones as stored text: equal E.164 strings, no parsing per row.
-        .values_list(Cast("phone", CharField()), "device", "ip", "created_at")
+        .values_list(Cast("phone", CharField()), "device", "ip", "created_at", "state")
     )
     recent, by_ip = [], []
-    for row_phone, row_device, row_ip, created_at in rows:
-        if row_phone == phone and row_device == device:
+    for row_phone, row_device, row_ip, created_at, state in rows:
+        # A code that could not be sent costs the phone nothing (no cooldown, no
+        # hourly/daily slot); it still counts for the client IP that asked.
+        if row_phone == phone and row_device == device and state != Challenge.State.FAILED:
             recent.append(created_at)
         if row_ip == ip and created_at > now - HOUR:
             by_ip.append(created_at)
@@ -288,3 +361,28 @@ def challenges_purge(*, older_than: timedelta = DAY, batch_size: int = 5000) -> 
         if not batch:
             return deleted
         deleted += Challenge.objects.filter(pk__in=batch).delete()[0]
+
+
+# What a provider's status report means for a challenge's delivery. Reports may
+# arrive out of order: an outcome (delivered, undelivered, failed) is final, and
+# `sent` only moves a message that was still `pending`.
+DELIVERY_FINAL = (
+    Challenge.Delivery.DELIVERED,
+    Challenge.Delivery.UNDELIVERED,
+    Challenge.Delivery.FAILED,
+)
+
+
+def delivery_report(*, provider: str, message_id: str, status: str) -> bool:
+    """Record a provider's report on one message; False when no challenge has that id."""
+    if status not in Challenge.Delivery.values or status == Challenge.Delivery.PENDING:
+        # Intermediate states (queued, sending, accepted...) change nothing we show.
+        return Challenge.objects.filter(provider=provider, message_id=message_id).exists()
+    found = Challenge.objects.filter(provider=provider, message_id=message_id)
+    movable = found.exclude(delivery__in=DELIVERY_FINAL)
+    if status == Challenge.Delivery.SENT:
+        movable = movable.filter(delivery=Challenge.Delivery.PENDING)
+    updated = movable.update(delivery=status, delivery_updated_at=timezone.now())
+    if updated:
+        logger.info("code delivery provider=%s id=%s status=%s", provider, message_id, status)
+    return bool(updated) or found.exists()

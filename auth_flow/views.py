@@ -12,7 +12,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from auth_flow import devices
-from auth_flow.errors import AccountDisabled, ChallengeThrottled, CodeError
+from auth_flow.errors import (
+    AccountDisabled,
+    ChallengeThrottled,
+    CodeError,
+    PhoneNotAllowed,
+    SmsBudgetExhausted,
+    SmsUnavailable,
+)
 from auth_flow.forms import CodeForm, PhoneForm
 from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
@@ -66,13 +73,20 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
             # This browser's own older code is the one a new code voids.
             previous=request.session.get(SESSION_CHALLENGE, ""),
         )
-    except ChallengeThrottled as error:
+    except PhoneNotAllowed as error:
+        # A form error like any other (422 on the web; the API says 400).
+        form.add_error("phone", error.message)
+        return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=422)
+    except (ChallengeThrottled, SmsUnavailable, SmsBudgetExhausted) as error:
+        # 429 for a limit, 503 when no SMS can go out now; the typed phone stays.
         if resend and request.session.get(SESSION_PHONE) == phone:
             context = _code_context(request, CodeForm(), notice=error.message)
-            response = render_page(request, CODE, "code-form", context, status=429)
+            response = render_page(request, CODE, "code-form", context, status=error.status)
         else:
             form.add_error(None, error.message)
-            response = render_page(request, SIGN_IN, "phone-form", {"form": form}, status=429)
+            response = render_page(
+                request, SIGN_IN, "phone-form", {"form": form}, status=error.status
+            )
         response["Retry-After"] = str(error.retry_after)
         return response
     request.session[SESSION_PHONE] = issued.phone

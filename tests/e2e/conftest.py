@@ -45,6 +45,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 def _demo_sms(_fast_sms: None, settings: Any) -> None:
     """Codes shown on the page ([data-demo-code]); every test signs in from 127.0.0.1."""
     settings.SMS_BACKEND = "demo"
+    settings.DEMO_MODE = True  # the demo backend shows codes only in demo mode (or DEBUG)
     settings.OTP_IP_HOURLY = 1_000
 
 

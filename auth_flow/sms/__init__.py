@@ -1,0 +1,68 @@
+"""SMS backends, chosen by the SMS_BACKEND setting in the manner of EMAIL_BACKEND.
+
+`SMS_BACKEND` names one backend or several, comma-separated (a fallback chain):
+a short name from BACKENDS or a dotted path to a BaseBackend subclass.
+"""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from auth_flow.sms.base import (
+    BaseBackend,
+    NumberRefused,
+    ProviderError,
+    SendFailed,
+    SendResult,
+    SentMessage,
+    mask_phone,
+)
+from auth_flow.sms.chain import ChainBackend
+from auth_flow.sms.simulated import ConsoleBackend, DemoBackend, LocmemBackend, SimulatedBackend
+
+BACKENDS = {
+    "console": "auth_flow.sms.simulated.ConsoleBackend",
+    "demo": "auth_flow.sms.simulated.DemoBackend",
+    "locmem": "auth_flow.sms.simulated.LocmemBackend",
+    "smsru": "auth_flow.sms.smsru.SmsRuBackend",
+    "twilio": "auth_flow.sms.twilio.TwilioBackend",
+}
+
+__all__ = [
+    "BACKENDS",
+    "BaseBackend",
+    "ChainBackend",
+    "ConsoleBackend",
+    "DemoBackend",
+    "LocmemBackend",
+    "NumberRefused",
+    "ProviderError",
+    "SendFailed",
+    "SendResult",
+    "SentMessage",
+    "SimulatedBackend",
+    "mask_phone",
+    "sms_backend",
+    "sms_backend_class",
+    "sms_backend_classes",
+]
+
+
+def backend_names(value: str | None = None) -> list[str]:
+    names = [name.strip() for name in (value or settings.SMS_BACKEND).split(",")]
+    return [name for name in names if name]
+
+
+def sms_backend_classes() -> list[type[BaseBackend]]:
+    """Every backend SMS_BACKEND names, in order."""
+    return [import_string(BACKENDS.get(name, name)) for name in backend_names()]
+
+
+def sms_backend_class() -> type[BaseBackend]:
+    """The first (for one backend: the only) backend SMS_BACKEND names."""
+    return sms_backend_classes()[0]
+
+
+def sms_backend() -> BaseBackend:
+    """The backend to send through: one, or a chain of several."""
+    backends = [backend_class() for backend_class in sms_backend_classes()]
+    return backends[0] if len(backends) == 1 else ChainBackend(backends)

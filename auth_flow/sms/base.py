@@ -1,0 +1,79 @@
+"""What every SMS backend shares: the message, the outcome, the two ways a send fails."""
+
+from dataclasses import dataclass
+
+
+def mask_phone(phone: str) -> str:
+    """`+79991234567` → `+7999***4567`: enough to tell numbers apart in a log."""
+    return f"{phone[:-7]}***{phone[-4:]}" if len(phone) > 8 else "***"
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    phone: str
+    text: str
+    code: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a provider said when it took the message."""
+
+    provider: str
+    message_id: str = ""
+    # The demo backend hands the code back to the caller (page, API); no other does.
+    shows_code: bool = False
+
+
+class SendFailed(Exception):  # noqa: N818 - the two subclasses name the outcomes
+    """A send that did not happen. The message never contains the code."""
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(f"{provider}: {reason}")
+        self.provider = provider
+        self.reason = reason
+
+
+class ProviderError(SendFailed):
+    """The provider could not take the message (down, timed out, auth, balance).
+
+    The next backend of a chain is tried. `transient` failures (a timeout, a 5xx,
+    a dropped connection) are worth one retry within the time budget; the others
+    (bad credentials, no balance) fail the same way until an operator acts.
+    `retry_after` is the provider's own hint, when the circuit is open.
+    """
+
+    def __init__(
+        self, provider: str, reason: str, *, transient: bool = False, retry_after: int | None = None
+    ) -> None:
+        super().__init__(provider, reason)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class NumberRefused(SendFailed):
+    """The provider refused this number: no other provider is tried."""
+
+
+class BaseBackend:
+    """One way to send a text. Subclasses implement `send` or, for a simulated
+    gateway, `deliver`.
+
+    `reveals_codes` says what the class can do (the demo backend shows the code to
+    whoever asked); whether it does at run time is the instance's `shows_code`.
+    """
+
+    name = "base"
+    reveals_codes = False
+
+    @property
+    def shows_code(self) -> bool:
+        return False
+
+    @classmethod
+    def configuration_errors(cls) -> list[str]:
+        """What is missing in the settings for this backend to work (checked at start)."""
+        return []
+
+    def send(self, *, phone: str, text: str, code: str) -> SendResult:
+        raise NotImplementedError

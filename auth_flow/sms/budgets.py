@@ -1,0 +1,86 @@
+"""Hourly budgets of codes sent, exact across processes (PostgreSQL or SQLite).
+
+OTP_GLOBAL_HOURLY bounds the whole service, OTP_REGION_HOURLY each country calling
+code: a pumping attack that slips past the number guards runs up at most that bill,
+and a burst on one country leaves the others their share. Fixed windows (the clock
+hour), one row per key and window, one statement per key:
+
+    INSERT ... VALUES (key, hour, 1) ON CONFLICT (key, window_start)
+    DO UPDATE SET used = used + 1 WHERE used < limit RETURNING used
+
+The row lock the upsert takes serialises concurrent senders on that row, so the
+count can never pass the limit; it runs last in the challenge's short transaction
+(held only until its commit) and is rolled back with it when a later step refuses.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+
+from auth_flow.errors import SmsBudgetExhausted
+from auth_flow.models import SendBudget
+
+logger = logging.getLogger("auth_flow.sms.budgets")
+
+WINDOW = timedelta(hours=1)
+TABLE = SendBudget._meta.db_table
+
+
+def window_start(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def budget_keys(country_code: int) -> list[tuple[str, int]]:
+    """The budgets one send takes from, always in this order (no deadlock)."""
+    return [
+        ("global", settings.OTP_GLOBAL_HOURLY),
+        (f"cc:{country_code}", settings.OTP_REGION_HOURLY),
+    ]
+
+
+def budget_take(*, country_code: int, now: datetime) -> None:
+    """Take one unit from every budget, inside the caller's transaction, or raise."""
+    start = window_start(now)
+    with connection.cursor() as cursor:
+        for key, limit in budget_keys(country_code):
+            cursor.execute(
+                f"INSERT INTO {TABLE} (key, window_start, used, refused) VALUES (%s, %s, 1, 0) "  # noqa: S608 - our table name
+                f"ON CONFLICT (key, window_start) DO UPDATE SET used = {TABLE}.used + 1 "
+                f"WHERE {TABLE}.used < %s RETURNING used",
+                [key, start, limit],
+            )
+            if cursor.fetchone() is None:
+                wait = start + WINDOW - now
+                raise SmsBudgetExhausted(int(wait.total_seconds()) + 1, key=key, window_start=start)
+
+
+def budget_give_back(*, country_code: int, created_at: datetime) -> None:
+    """A send that failed costs nothing: return its units to the window it took them from."""
+    start = window_start(created_at)
+    keys = [key for key, _limit in budget_keys(country_code)]
+    SendBudget.objects.filter(key__in=keys, window_start=start, used__gt=0).update(
+        used=F("used") - 1
+    )
+
+
+def budget_refused(error: SmsBudgetExhausted) -> None:
+    """Count a refusal; the first in a window logs one ERROR line (for an alert)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET refused = refused + 1 "  # noqa: S608 - our table name
+            "WHERE key = %s AND window_start = %s RETURNING refused",
+            [error.key, error.window_start],
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0] == 1:
+        limit = settings.OTP_GLOBAL_HOURLY if error.key == "global" else settings.OTP_REGION_HOURLY
+        logger.error(
+            "sms budget exhausted budget=%s limit=%d window=%s retry_after=%d",
+            error.key,
+            limit,
+            error.window_start.isoformat(),
+            error.retry_after,
+        )
