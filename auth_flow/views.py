@@ -24,6 +24,7 @@ from auth_flow.forms import CodeForm, PhoneForm
 from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
 from profiles.views import pending_invite_remember
+from site_config.api import expected_outage
 from site_config.http import client_ip, redirect_page, render_page
 from site_config.staff import PHONE_CODE_BACKEND
 
@@ -88,7 +89,7 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
                 request, SIGN_IN, "phone-form", {"form": form}, status=error.status
             )
         response["Retry-After"] = str(error.retry_after)
-        return response
+        return expected_outage(response) if error.status >= 500 else response
     request.session[SESSION_PHONE] = issued.phone
     request.session[SESSION_CHALLENGE] = issued.challenge
     request.session[SESSION_DEMO_CODE] = issued.demo_code

@@ -47,13 +47,21 @@ def domain_error_body(error: DomainError) -> dict:
     return error_body(code=error.code, detail=message, fields=fields)
 
 
+def expected_outage(response: HttpResponse) -> HttpResponse:
+    """A 503 the domain chose (no SMS can go out now) and has logged in its own words:
+    Django's request log would add an ERROR line per request, drowning the one line
+    per window an alert is meant to fire on."""
+    response._has_been_logged = True  # type: ignore[attr-defined] - django.utils.log's flag
+    return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, answering every error in the one shape (REST_FRAMEWORK setting)."""
     if isinstance(exc, DomainError):
         response = Response(domain_error_body(exc), status=exc.status)
         if exc.retry_after is not None:
             response["Retry-After"] = str(exc.retry_after)
-        return response
+        return expected_outage(response) if exc.status >= 500 else response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

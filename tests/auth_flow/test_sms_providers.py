@@ -1,0 +1,280 @@
+"""The HTTP SMS backends against local fake providers (real HTTP on 127.0.0.1,
+the real `requests` and `twilio` client code; tests/fakes/sms_servers.py)."""
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from rest_framework.test import APIClient
+
+from auth_flow.models import Challenge
+from auth_flow.sms.breaker import breakers_reset
+from tests.api.conftest import assert_error
+from tests.fakes.sms_servers import FakeSmsServer
+
+pytestmark = pytest.mark.django_db
+
+CODE_URL = "/api/v1/auth/code/"
+TOKEN_URL = "/api/v1/auth/token/"
+ACCOUNT_SID = "AC" + "0" * 32
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breakers() -> Iterator[None]:
+    breakers_reset()
+    yield
+    breakers_reset()
+
+
+@pytest.fixture
+def smsru(settings) -> Iterator[FakeSmsServer]:
+    with FakeSmsServer(kind="smsru") as fake:
+        settings.SMS_BACKEND = "smsru"
+        settings.SMSRU_API_ID = "test-api-id"
+        settings.SMSRU_BASE_URL = fake.url
+        settings.SMS_TIMEOUT = 2.0
+        yield fake
+
+
+@pytest.fixture
+def twilio(settings) -> Iterator[FakeSmsServer]:
+    with FakeSmsServer(kind="twilio") as fake:
+        settings.SMS_BACKEND = "twilio"
+        settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+        settings.TWILIO_AUTH_TOKEN = "test-auth-token"
+        settings.TWILIO_FROM = "+15005550006"
+        settings.TWILIO_MESSAGING_SERVICE_SID = ""
+        settings.TWILIO_BASE_URL = fake.url
+        settings.TWILIO_STATUS_CALLBACK_URL = "https://referral.example.com/webhooks/twilio/status/"
+        settings.SMS_TIMEOUT = 2.0
+        yield fake
+
+
+def ask(phone: str, ip: str = "198.51.100.7"):  # noqa: ANN201
+    return APIClient(REMOTE_ADDR=ip).post(CODE_URL, {"phone": phone}, format="json")
+
+
+def code_in(text: str) -> str:
+    return re.fullmatch(r"\D*(\d{4})\D*", text).group(1)
+
+
+# ---------------------------------------------------------------- SMS.ru
+
+
+def test_smsru_sends_the_code_that_then_signs_in(smsru, new_phone):
+    phone = new_phone()
+    assert ask(phone).status_code == 202
+
+    [request] = smsru.received
+    assert request.path == "/sms/send"
+    assert request.form["api_id"] == "test-api-id"
+    assert request.form["to"] == phone.lstrip("+")
+    assert request.form["json"] == "1"
+    code = code_in(request.form["msg"])
+    answer = APIClient().post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    assert answer.status_code == 200, answer.json()
+    challenge = Challenge.objects.get(phone=phone)
+    assert (challenge.provider, challenge.delivery) == ("smsru", "sent")
+    assert challenge.message_id.endswith("-10000000")
+    assert code not in challenge.code_hash
+
+
+def test_smsru_sender_name_is_sent_when_set(smsru, new_phone, settings):
+    settings.SMSRU_SENDER = "Referral"
+    ask(new_phone())
+    assert smsru.received[0].form["from"] == "Referral"
+
+
+def test_smsru_5xx_is_retried_once_within_the_budget(smsru, new_phone):
+    smsru.plan = ["http500"]
+    assert ask(new_phone()).status_code == 202
+    assert len(smsru.received) == 2
+
+
+def test_smsru_5xx_twice_answers_sms_unavailable_and_voids_the_challenge(smsru, new_phone):
+    smsru.default = "http500"
+    phone = new_phone()
+
+    response = ask(phone)
+
+    body = assert_error(response, 503, "sms_unavailable")
+    assert int(response["Retry-After"]) > 0
+    assert "try again" in body["detail"]
+    assert len(smsru.received) == 2  # the first try and one retry
+    code = code_in(smsru.received[0].form["msg"])
+    challenge = Challenge.objects.get(phone=phone)
+    assert (challenge.state, challenge.delivery) == ("failed", "failed")
+    # Even had the SMS arrived, its code cannot be used.
+    answer = APIClient().post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    assert answer.status_code == 400
+
+
+def test_a_failed_send_starts_no_cooldown_but_counts_for_the_ip(smsru, new_phone, settings):
+    settings.OTP_IP_HOURLY = 3
+    smsru.plan = ["http500", "http500"]
+    phone = new_phone()
+    assert ask(phone, ip="198.51.100.8").status_code == 503
+    # No resend cooldown: the member may ask again at once, and this time it works.
+    assert ask(phone, ip="198.51.100.8").status_code == 202
+    assert ask(new_phone(), ip="198.51.100.8").status_code == 202
+    # The failed request used one of the IP's three.
+    assert_error(ask(new_phone(), ip="198.51.100.8"), 429, "ip_hourly_limit")
+
+
+def test_a_hanging_provider_answers_sms_unavailable_within_the_timeout(smsru, new_phone, settings):
+    settings.SMS_TIMEOUT = 1.5
+    smsru.default = "hang"
+    started = time.monotonic()
+
+    response = ask(new_phone())
+
+    assert_error(response, 503, "sms_unavailable")
+    assert time.monotonic() - started < settings.SMS_TIMEOUT + 1
+
+
+def test_a_number_the_provider_refuses_is_phone_not_allowed(smsru, new_phone):
+    smsru.default = 207
+    phone = new_phone()
+
+    assert_error(ask(phone), 400, "phone_not_allowed", field="phone")
+    assert len(smsru.received) == 1  # not retried
+    assert Challenge.objects.get(phone=phone).state == "failed"
+
+
+def test_a_wrong_api_id_is_a_provider_failure_not_retried(smsru, new_phone):
+    smsru.default = "auth"
+    assert_error(ask(new_phone()), 503, "sms_unavailable")
+    assert len(smsru.received) == 1
+
+
+# ---------------------------------------------------------------- fallback chain
+
+
+def test_chain_falls_back_to_the_second_provider(smsru, twilio, settings, new_phone):
+    settings.SMS_BACKEND = "smsru,twilio"
+    smsru.default = 201  # balance too low
+    phone = new_phone()
+
+    assert ask(phone).status_code == 202
+
+    assert len(smsru.received) == 1
+    [message] = twilio.received
+    assert message.form["To"] == phone
+    assert Challenge.objects.get(phone=phone).provider == "twilio"
+
+
+def test_chain_does_not_try_the_next_provider_for_a_refused_number(
+    smsru, twilio, settings, new_phone
+):
+    settings.SMS_BACKEND = "smsru,twilio"
+    smsru.default = "refuse"
+    assert_error(ask(new_phone()), 400, "phone_not_allowed", field="phone")
+    assert twilio.received == []
+
+
+def test_chain_of_two_dead_providers_is_sms_unavailable(smsru, twilio, settings, new_phone):
+    settings.SMS_BACKEND = "smsru,twilio"
+    smsru.default = twilio.default = "http500"
+    assert_error(ask(new_phone()), 503, "sms_unavailable")
+    assert (len(smsru.received), len(twilio.received)) == (2, 2)
+
+
+# ---------------------------------------------------------------- circuit breaker
+
+
+def test_breaker_opens_after_failures_fails_fast_then_closes(smsru, settings, new_phone):
+    settings.SMS_BREAKER_FAILURES = 2
+    settings.SMS_BREAKER_COOLOFF = 1.0
+    smsru.default = "http500"
+    for _ in range(2):
+        assert_error(ask(new_phone()), 503, "sms_unavailable")
+    calls = len(smsru.received)
+
+    # Open: no request reaches the provider, the answer is immediate.
+    started = time.monotonic()
+    response = ask(new_phone())
+    assert_error(response, 503, "sms_unavailable")
+    assert time.monotonic() - started < 0.5
+    assert len(smsru.received) == calls
+    assert 1 <= int(response["Retry-After"]) <= 1
+
+    # After the cool-off one trial goes through; it succeeds and closes the circuit.
+    smsru.default = "ok"
+    time.sleep(1.1)
+    assert ask(new_phone()).status_code == 202
+    assert ask(new_phone()).status_code == 202
+    assert len(smsru.received) == calls + 2
+
+
+def test_breaker_lets_the_fallback_serve_while_open(smsru, twilio, settings, new_phone):
+    settings.SMS_BACKEND = "smsru,twilio"
+    settings.SMS_BREAKER_FAILURES = 1
+    smsru.default = "auth"
+    assert ask(new_phone()).status_code == 202
+    assert ask(new_phone()).status_code == 202
+    assert len(smsru.received) == 1  # the second request skipped the open circuit
+    assert len(twilio.received) == 2
+
+
+# ---------------------------------------------------------------- Twilio
+
+
+def test_twilio_sends_through_the_sdk_and_the_code_signs_in(twilio, new_phone):
+    phone = new_phone()
+    assert ask(phone).status_code == 202
+
+    [request] = twilio.received
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request.form["To"] == phone
+    assert request.form["From"] == "+15005550006"
+    assert request.form["StatusCallback"].endswith("/webhooks/twilio/status/")
+    code = code_in(request.form["Body"])
+    answer = APIClient().post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    assert answer.status_code == 200
+    challenge = Challenge.objects.get(phone=phone)
+    assert challenge.provider == "twilio"
+    assert challenge.message_id.startswith("SM")
+
+
+def test_twilio_messaging_service_replaces_the_sender_number(twilio, settings, new_phone):
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    ask(new_phone())
+    assert twilio.received[0].form["MessagingServiceSid"] == "MG" + "1" * 32
+    assert "From" not in twilio.received[0].form
+
+
+def test_twilio_refused_number_and_outage(twilio, new_phone):
+    twilio.default = "refuse"
+    assert_error(ask(new_phone()), 400, "phone_not_allowed", field="phone")
+    twilio.default = "http500"
+    assert_error(ask(new_phone()), 503, "sms_unavailable")
+
+
+def test_twilio_hang_is_sms_unavailable_within_the_timeout(twilio, settings, new_phone):
+    settings.SMS_TIMEOUT = 1.0
+    twilio.default = "hang"
+    started = time.monotonic()
+    assert_error(ask(new_phone()), 503, "sms_unavailable")
+    assert time.monotonic() - started < settings.SMS_TIMEOUT + 1
+
+
+# ---------------------------------------------------------------- the web form
+
+
+def test_web_form_says_the_sms_could_not_be_sent_and_keeps_the_phone(client, smsru, new_phone):
+    smsru.default = "http500"
+    phone = new_phone()
+    response = client.post("/auth/phone/", {"phone": phone}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    text = response.content.decode()
+    assert "Не удалось отправить SMS" in text
+    assert f'value="{phone}"' in text
+
+
+def test_web_form_shows_a_refused_number_on_the_phone_field(client, smsru, new_phone):
+    smsru.default = "refuse"
+    response = client.post("/auth/phone/", {"phone": new_phone()})
+    assert response.status_code == 422
+    assert "cannot send codes to this number" in response.content.decode()

@@ -1,0 +1,187 @@
+"""Local fake SMS providers speaking SMS.ru's and Twilio's real HTTP APIs.
+
+Tests and `bench/send_code.py --provider smsru` start one on 127.0.0.1 and point the
+backend at it (SMSRU_BASE_URL, TWILIO_BASE_URL): the real client code runs over
+real HTTP, nothing is mocked. Each server records what it received and answers
+as told: `plan` is a list of behaviours for the next requests, then `default`.
+
+Behaviours: "ok"; "http500" (a 5xx); "hang" (no answer until the server stops);
+"refuse" (the provider refuses the number); "auth" (bad credentials); or an int:
+an SMS.ru status code for the number. `delay` = (min, max) seconds before each
+answer, like a real gateway's 1-2 s.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Received:
+    path: str
+    form: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSmsServer:
+    kind: str = "smsru"  # or "twilio"
+    default: str | int = "ok"
+    plan: list[str | int] = field(default_factory=list)
+    delay: tuple[float, float] = (0.0, 0.0)
+    received: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> FakeSmsServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode()
+                form = {key: values[0] for key, values in parse_qs(body).items()}
+                fake._answer(self, form)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        server.daemon_threads = True
+        server.request_queue_size = 1024  # a burst of hundreds connects at once
+        server.server_bind()
+        server.server_activate()
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeSmsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # ------------------------------------------------------------ answers
+    def _next(self, form: dict[str, str], handler: BaseHTTPRequestHandler) -> str | int:
+        with self._lock:
+            self.received.append(Received(handler.path, form, dict(handler.headers)))
+            return self.plan.pop(0) if self.plan else self.default
+
+    def _answer(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        behaviour = self._next(form, handler)
+        low, high = self.delay
+        if high > 0:
+            time.sleep(random.uniform(low, high))  # noqa: S311 - a simulated wait
+        if behaviour == "hang":
+            self._stopping.wait(120)
+            return
+        if behaviour == "http500":
+            self._send(handler, 500, {"error": "internal"})
+            return
+        if self.kind == "twilio":
+            self._twilio(handler, form, behaviour)
+        else:
+            self._smsru(handler, form, behaviour)
+
+    def _smsru(
+        self, handler: BaseHTTPRequestHandler, form: dict[str, str], behaviour: object
+    ) -> None:
+        if handler.path != "/sms/send":
+            self._send(handler, 404, {"status": "ERROR", "status_code": 404})
+            return
+        to = form.get("to", "")
+        if behaviour == "auth":
+            self._send(
+                handler, 200, {"status": "ERROR", "status_code": 200, "status_text": "Bad api_id"}
+            )
+            return
+        code = {"ok": 100, "refuse": 207}.get(behaviour, behaviour)  # type: ignore[arg-type]
+        if code == 100:
+            entry = {
+                "status": "OK",
+                "status_code": 100,
+                "sms_id": f"{next(self._ids):06d}-10000000",
+            }
+        else:
+            entry = {"status": "ERROR", "status_code": code, "status_text": "refused"}
+        self._send(
+            handler, 200, {"status": "OK", "status_code": 100, "sms": {to: entry}, "balance": 100.0}
+        )
+
+    def _twilio(
+        self, handler: BaseHTTPRequestHandler, form: dict[str, str], behaviour: object
+    ) -> None:
+        # POST /2010-04-01/Accounts/{AccountSid}/Messages.json, HTTP Basic auth.
+        parts = handler.path.split("/")
+        if len(parts) != 5 or parts[1] != "2010-04-01" or parts[4] != "Messages.json":
+            self._send(handler, 404, {"code": 20404, "message": "Not found", "status": 404})
+            return
+        auth = handler.headers.get("Authorization", "")
+        user = base64.b64decode(auth.removeprefix("Basic ")).decode().split(":")[0] if auth else ""
+        if behaviour == "auth" or user != parts[3]:
+            self._send(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return
+        if behaviour == "refuse":
+            self._send(
+                handler,
+                400,
+                {
+                    "code": 21211,
+                    "message": "The 'To' number is not a valid phone number.",
+                    "status": 400,
+                },
+            )
+            return
+        sid = f"SM{next(self._ids):032x}"
+        self._send(
+            handler,
+            201,
+            {
+                "sid": sid,
+                "account_sid": parts[3],
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "messaging_service_sid": form.get("MessagingServiceSid"),
+                "body": form.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{parts[3]}/Messages/{sid}.json",
+            },
+        )
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
