@@ -1,5 +1,6 @@
 import time
 
+import pytest
 from django.core.checks import run_checks
 
 from auth_flow.sms import ConsoleBackend, DemoBackend, LocmemBackend, mask_phone, sms_backend
@@ -46,3 +47,22 @@ def test_demo_backend_without_debug_is_a_system_check_error(settings):
 def test_a_limit_of_zero_is_a_system_check_error(settings):
     settings.OTP_IP_HOURLY = 0
     assert "auth_flow.E002" in [message.id for message in run_checks()]
+
+
+@pytest.mark.django_db
+def test_demo_backend_reveals_no_code_without_debug_or_demo_mode(settings, client):
+    settings.SMS_BACKEND = "demo"
+    settings.DEBUG = False
+    settings.DEMO_MODE = False
+    api = client.post(
+        "/api/v1/auth/code/", {"phone": "+79991234001"}, content_type="application/json"
+    )
+    assert api.status_code == 202
+    assert "demo_code" not in api.json()
+    page = client.post("/auth/phone/", {"phone": "+79991234002"})
+    assert "data-demo-code" not in page.content.decode()
+    settings.DEMO_MODE = True
+    api = client.post(
+        "/api/v1/auth/code/", {"phone": "+79991234003"}, content_type="application/json"
+    )
+    assert len(api.json()["demo_code"]) == 4
