@@ -101,6 +101,10 @@ def server_env(database: str, **overrides: str) -> dict[str, str]:
         "DEMO_MODE": "1",
         "LOG_LEVEL": "WARNING",
         "OTP_SEND_DELAY": "1.0,2.0",
+        # The hourly SMS budgets (default 1,000 / 200 per country code) would stop
+        # a burst of thousands of code requests from one country in a run.
+        "OTP_GLOBAL_HOURLY": "1000000",
+        "OTP_REGION_HOURLY": "1000000",
     }
     env.update(overrides)
     return env

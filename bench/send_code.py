@@ -1,6 +1,10 @@
 """300 simultaneous code requests against `make serve`: does the 1–2 s gateway stall the site?
 
-    .venv/bin/python -m bench.send_code [--quick]
+    .venv/bin/python -m bench.send_code [--quick] [--provider smsru]
+
+`--provider smsru` sends through the real SMS.ru backend (requests, time budget,
+breaker) to a local fake SMS.ru answering in 1-2 s (tests/fakes/sms_servers.py)
+instead of the simulated gateway.
 
 Prints wall time, latency p50/p99, errors, peak open database connections and
 the /healthz p99 measured during the burst; a scaling curve (100, 300, 1,000)
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -25,6 +30,7 @@ from bench.common import (
     recreate_database,
     server_env,
 )
+from tests.fakes.sms_servers import FakeSmsServer
 
 DATABASE = "referral_bench_send"
 CODE_PATH = "/api/v1/auth/code/"
@@ -115,15 +121,28 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller bursts (a smoke run)")
+    parser.add_argument(
+        "--provider",
+        choices=["smsru"],
+        help="send through this HTTP backend to a local fake provider answering in 1-2 s",
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        run(args, stack)
+
+
+def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     sizes = [20, 50] if args.quick else [100, 300, 1000]
     headline = 50 if args.quick else 300
     url = recreate_database(DATABASE)
     env = server_env(url)
+    gateway = f"simulated gateway {env['OTP_SEND_DELAY']} s"
+    if args.provider == "smsru":
+        fake = stack.enter_context(FakeSmsServer(kind="smsru", delay=(1.0, 2.0)))
+        env.update(SMS_BACKEND="smsru", SMSRU_API_ID="bench", SMSRU_BASE_URL=fake.url)
+        gateway = f"smsru backend -> fake SMS.ru at {fake.url} answering in 1-2 s"
     pool = int(env.get("DB_POOL_MAX_SIZE", "10"))
-    print(
-        f"send_code: simulated gateway {env['OTP_SEND_DELAY']} s, 2 workers, pool max {pool}/worker"
-    )
+    print(f"send_code: {gateway}, 2 workers, pool max {pool}/worker")
     print(HEADER)
     results: dict[str, Burst] = {}
     phone = 0
@@ -138,7 +157,9 @@ def main() -> None:
     # The other models cannot finish the burst in a bounded run: cap it and compare
     # what each answered in the same time.
     cap = 12.0
-    for model in ("uvicorn", "sync"):
+    # Against a provider the question is the send path's, not the serving model's.
+    others = () if args.provider else ("uvicorn", "sync")
+    for model in others:
         with Server(model, free_port(), env) as server:
             result = measure(server, DATABASE, requests=headline, first_phone=phone, cap=cap)
             phone += headline
@@ -153,7 +174,7 @@ def main() -> None:
         f" p99 {threaded.p99:.2f} s, healthz p99 {threaded.health_p99_ms:.0f} ms,"
         f" peak connections {threaded.peak_connections}"
     )
-    for model in ("uvicorn", "sync"):
+    for model in others:
         other = results[model]
         rate_threaded = threaded.answered / threaded.wall
         rate_other = other.answered / other.wall if other.answered else 0.0

@@ -27,9 +27,10 @@ def http_session() -> requests.Session:
     with _session_lock:
         if _session is None:
             session = requests.Session()
-            # Enough keep-alive connections for a burst on gunicorn's threads; no
-            # urllib3 retries: the retry below knows the time budget, they do not.
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+            # Room for every gunicorn thread of a burst to keep its connection alive
+            # (a full pool discards connections with a warning each); no urllib3
+            # retries: the retry below knows the time budget, they do not.
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=512, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             # Proxy variables of the environment are not read per request (a stat per send).
