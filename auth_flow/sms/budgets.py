@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 from auth_flow.errors import SmsBudgetExhausted
 from auth_flow.models import SendBudget
@@ -84,3 +85,9 @@ def budget_refused(error: SmsBudgetExhausted) -> None:
             error.window_start.isoformat(),
             error.retry_after,
         )
+
+
+def budgets_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete budget windows past their hour (kept a day to read in the admin)."""
+    cutoff = window_start(timezone.now()) - older_than
+    return SendBudget.objects.filter(window_start__lt=cutoff).delete()[0]

@@ -1,6 +1,7 @@
 """Toll-fraud guards: number types, regions and hourly budgets, judged before any
 provider is called."""
 
+import io
 import logging
 import re
 from collections.abc import Iterator
@@ -137,3 +138,18 @@ def test_no_log_line_shows_the_code(smsru, new_phone, caplog):
     code = re.search(r"\d{4}", text).group()
     assert not [r for r in caplog.records if re.search(rf"\b{code}\b", r.getMessage())]
     assert not [r for r in caplog.records if text in r.getMessage()]
+
+
+def test_purge_deletes_budget_windows_older_than_a_day(smsru, new_phone):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    assert ask(new_phone()).status_code == 202
+    SendBudget.objects.create(key="global", window_start=timezone.now() - timedelta(days=2), used=5)
+    call_command("purge_challenges", stdout=io.StringIO())
+    assert (
+        SendBudget.objects.filter(window_start__lt=timezone.now() - timedelta(days=1)).count() == 0
+    )
+    assert SendBudget.objects.filter(key="global").count() == 1
