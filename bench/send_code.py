@@ -17,10 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bench.common import (
+    ROOT,
+    VENV_BIN,
     Server,
     connection_sampler,
     free_port,
@@ -30,7 +34,6 @@ from bench.common import (
     recreate_database,
     server_env,
 )
-from tests.fakes.sms_servers import FakeSmsServer
 
 DATABASE = "referral_bench_send"
 CODE_PATH = "/api/v1/auth/code/"
@@ -118,6 +121,22 @@ def measure(
     )
 
 
+@contextlib.contextmanager
+def fake_provider(kind: str) -> Iterator[str]:
+    """A fake provider in its own process (tests/fakes/sms_servers.py); yields its URL."""
+    process = subprocess.Popen(
+        [str(VENV_BIN / "python"), "-m", "tests.fakes.sms_servers", "--kind", kind],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller bursts (a smoke run)")
@@ -138,9 +157,9 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     env = server_env(url)
     gateway = f"simulated gateway {env['OTP_SEND_DELAY']} s"
     if args.provider == "smsru":
-        fake = stack.enter_context(FakeSmsServer(kind="smsru", delay=(1.0, 2.0)))
-        env.update(SMS_BACKEND="smsru", SMSRU_API_ID="bench", SMSRU_BASE_URL=fake.url)
-        gateway = f"smsru backend -> fake SMS.ru at {fake.url} answering in 1-2 s"
+        fake_url = stack.enter_context(fake_provider("smsru"))
+        env.update(SMS_BACKEND="smsru", SMSRU_API_ID="bench", SMSRU_BASE_URL=fake_url)
+        gateway = f"smsru backend -> fake SMS.ru at {fake_url} answering in 1-2 s"
     pool = int(env.get("DB_POOL_MAX_SIZE", "10"))
     print(f"send_code: {gateway}, 2 workers, pool max {pool}/worker")
     print(HEADER)

@@ -185,3 +185,25 @@ class FakeSmsServer:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+
+def main() -> None:
+    """Run one fake in a process of its own (the bench: its threads must not share
+    the load generator's interpreter): prints its URL, serves until killed."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--kind", choices=["smsru", "twilio"], default="smsru")
+    parser.add_argument("--delay", default="1.0,2.0", help="min,max seconds before answering")
+    args = parser.parse_args()
+    low, high = (float(part) for part in args.delay.split(","))
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # the serving threads inherit the mask
+    with FakeSmsServer(kind=args.kind, delay=(low, high)) as fake:
+        print(fake.url, flush=True)
+        signal.sigwait(stop)
+
+
+if __name__ == "__main__":
+    main()
