@@ -9,15 +9,22 @@ hour), one row per key and window, one statement per key:
     DO UPDATE SET used = used + 1 WHERE used < limit RETURNING used
 
 The row lock the upsert takes serialises concurrent senders on that row, so the
-count can never pass the limit; it runs last in the challenge's short transaction
-(held only until its commit) and is rolled back with it when a later step refuses.
+count can never pass the limit. It is held until the commit, and a commit waits
+for its WAL flush: simultaneous requests queue on the one row. Measured with 300
+simultaneous challenge writes from one process (pool of 20, a loaded 2-core box):
+0.6-0.9 s without budgets, 2.0-2.5 s with the upsert in the challenge's transaction,
+1.0-1.2 s as now. Now: the budgets have a transaction of their own, after the
+challenge's (a throttled request never reaches it), with `synchronous_commit = off`,
+so the lock is released without waiting for the disk. A database crash may forget the last fraction of a second of
+increments (the budget then allows that many more that hour); the challenges
+themselves keep the normal, durable commit.
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,10 +49,13 @@ def budget_keys(country_code: int) -> list[tuple[str, int]]:
     ]
 
 
+@transaction.atomic
 def budget_take(*, country_code: int, now: datetime) -> None:
-    """Take one unit from every budget, inside the caller's transaction, or raise."""
+    """Take one unit from every budget, all or none, or raise SmsBudgetExhausted."""
     start = window_start(now)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL synchronous_commit = off")
         for key, limit in budget_keys(country_code):
             cursor.execute(
                 f"INSERT INTO {TABLE} (key, window_start, used, refused) VALUES (%s, %s, 1, 0) "  # noqa: S608 - our table name
