@@ -15,9 +15,9 @@ simultaneous challenge writes from one process (pool of 20, a loaded 2-core box)
 0.6-0.9 s without budgets, 2.0-2.5 s with the upsert in the challenge's transaction,
 1.0-1.2 s as now. Now: the budgets have a transaction of their own, after the
 challenge's (a throttled request never reaches it), with `synchronous_commit = off`,
-so the lock is released without waiting for the disk. A database crash may forget the last fraction of a second of
-increments (the budget then allows that many more that hour); the challenges
-themselves keep the normal, durable commit.
+so the lock is released without waiting for the disk. A database crash may forget
+the last fraction of a second of increments (the budget then allows that many more
+that hour); the challenges themselves keep the normal, durable commit.
 """
 
 import logging
