@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from auth_flow.models import Challenge
+from auth_flow.services import challenge_token_hash
 from auth_flow.sms.breaker import breakers_reset
 from tests.api.conftest import assert_error
 from tests.fakes.sms_servers import FakeSmsServer
@@ -55,6 +56,11 @@ def ask(phone: str, ip: str = "198.51.100.7"):  # noqa: ANN201
     return APIClient(REMOTE_ADDR=ip).post(CODE_URL, {"phone": phone}, format="json")
 
 
+def sign_in(phone: str, code: str, challenge: str):  # noqa: ANN201
+    body = {"phone": phone, "code": code, "challenge": challenge}
+    return APIClient().post(TOKEN_URL, body, format="json")
+
+
 def code_in(text: str) -> str:
     return re.fullmatch(r"\D*(\d{4})\D*", text).group(1)
 
@@ -64,7 +70,8 @@ def code_in(text: str) -> str:
 
 def test_smsru_sends_the_code_that_then_signs_in(smsru, new_phone):
     phone = new_phone()
-    assert ask(phone).status_code == 202
+    sent = ask(phone)
+    assert sent.status_code == 202
 
     [request] = smsru.received
     assert request.path == "/sms/send"
@@ -72,7 +79,7 @@ def test_smsru_sends_the_code_that_then_signs_in(smsru, new_phone):
     assert request.form["to"] == phone.lstrip("+")
     assert request.form["json"] == "1"
     code = code_in(request.form["msg"])
-    answer = APIClient().post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    answer = sign_in(phone, code, sent.json()["challenge"])
     assert answer.status_code == 200, answer.json()
     challenge = Challenge.objects.get(phone=phone)
     assert (challenge.provider, challenge.delivery) == ("smsru", "sent")
@@ -105,9 +112,10 @@ def test_smsru_5xx_twice_answers_sms_unavailable_and_voids_the_challenge(smsru, 
     code = code_in(smsru.received[0].form["msg"])
     challenge = Challenge.objects.get(phone=phone)
     assert (challenge.state, challenge.delivery) == ("failed", "failed")
-    # Even had the SMS arrived, its code cannot be used.
-    answer = APIClient().post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
-    assert answer.status_code == 400
+    # Even had the SMS arrived (and its requester held the challenge), the code is void.
+    challenge.token_hash = challenge_token_hash("held-by-the-requester")
+    challenge.save(update_fields=["token_hash"])
+    assert_error(sign_in(phone, code, "held-by-the-requester"), 400, "code_not_requested")
 
 
 def test_a_failed_send_starts_no_cooldown_but_counts_for_the_ip(smsru, new_phone, settings):
@@ -220,7 +228,8 @@ def test_breaker_lets_the_fallback_serve_while_open(smsru, twilio, settings, new
 
 def test_twilio_sends_through_the_sdk_and_the_code_signs_in(twilio, new_phone):
     phone = new_phone()
-    assert ask(phone).status_code == 202
+    sent = ask(phone)
+    assert sent.status_code == 202
 
     [request] = twilio.received
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -228,7 +237,7 @@ def test_twilio_sends_through_the_sdk_and_the_code_signs_in(twilio, new_phone):
     assert request.form["From"] == "+15005550006"
     assert request.form["StatusCallback"].endswith("/webhooks/twilio/status/")
     code = code_in(request.form["Body"])
-    answer = APIClient().post(TOKEN_URL, {"phone": phone, "code": code}, format="json")
+    answer = sign_in(phone, code, sent.json()["challenge"])
     assert answer.status_code == 200
     challenge = Challenge.objects.get(phone=phone)
     assert challenge.provider == "twilio"
