@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ProfilesConfig(AppConfig):
     name = "profiles"
     verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from profiles import signals  # noqa: F401 - connects the receivers

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -51,6 +51,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
+    # --- Referral counter (stored state, kept by profiles.services) ---
+    # The count of members who entered this member's code, and how many times that
+    # list has changed (a referral joined or left): the profile reads both from its
+    # own row, and the referrals poll's version is the second. Changed only by SQL
+    # increments in the activation and deletion transactions; `manage.py
+    # referrals_recount` checks and repairs them.
+    referrals_count = models.PositiveIntegerField(_("referrals"), default=0, editable=False)
+    referrals_changes = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -76,3 +84,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return str(self.phone)
+
+    # The counters are written only by increments in the database; a full save of
+    # an instance loaded earlier (the admin's change form, a password change) must
+    # not write back the values it happened to read.
+    COUNTER_FIELDS = frozenset({"referrals_count", "referrals_changes"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.COUNTER_FIELDS
+            ]
+        super().save(*args, **kwargs)

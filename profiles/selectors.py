@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import CharField, Max, QuerySet
+from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 
 from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
@@ -94,14 +94,16 @@ class _CountedPaginator(Paginator):
 
 
 def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
-    """One page of referrals and their total: two queries, however many there are.
+    """One page of referrals and their total: one query, however many there are.
 
-    Both always run (Paginator skips the rows of an empty list), so the cost of a
-    page does not depend on the number of referrals, not even at zero. A page
-    past the end shows the last one, as Paginator.get_page does.
+    The total is the count stored on the member's row (kept by the activation and
+    deletion transactions), so nothing counts the rows. The page's query always
+    runs (Paginator skips the rows of an empty list), so the cost of a page does
+    not depend on the number of referrals, not even at zero. A page past the end
+    shows the last one, as Paginator.get_page does.
     """
     referrals = referrals_list(user=user)
-    total = referrals.count()
+    total = user.referrals_count
     last = max(1, -(-total // REFERRALS_PAGE_SIZE))
     try:
         index = min(max(1, int(number or 1)), last)
@@ -116,14 +118,13 @@ def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
 
 
 def referrals_version(*, user: User) -> str:
-    """A tag that changes when a referral arrives: one lookup at the end of an index.
+    """A tag that changes whenever the referrals list does: read from the member's row.
 
-    Every open profile polls it every 5 s, so it must not count a long list.
-    Activations are serialised and their times only grow, so the newest one names
-    the list; a member who leaves (an account deleted) shows on the next page load.
+    Every open profile polls it every 5 s. It is the number of changes to the list
+    (a referral joined or left), bumped in the same transaction as the change, so
+    an unchanged poll needs nothing beyond the member the request already loaded.
     """
-    newest = User.objects.filter(referred_by=user).aggregate(newest=Max("activated_at"))["newest"]
-    return f"{newest.timestamp():.6f}" if newest else "0"
+    return str(user.referrals_changes)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 import logging
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
@@ -56,6 +57,10 @@ def user_get_or_create(*, phone: str) -> tuple[User, bool]:
         return User.objects.get(phone=phone), False
 
 
+# Activations, departures of referrals and recounts take this lock in turn.
+ACTIVATION_LOCK = "profiles:invite_activate"
+
+
 @transaction.atomic
 def invite_activate(*, user: User, code: str) -> User:
     """Record that `user` joined with `code`'s owner. Once per member, never a cycle.
@@ -64,11 +69,64 @@ def invite_activate(*, user: User, code: str) -> User:
     chains, which a parallel activation could change under it (A enters B's
     code while B enters A's).
     """
-    advisory_lock("profiles:invite_activate")
+    advisory_lock(ACTIVATION_LOCK)
     member = User.objects.select_for_update().get(pk=user.pk)
     owner = invite_owner_get(user=member, code=code)
     member.referred_by = owner
     member.activated_at = timezone.now()
     member.save(update_fields=["referred_by", "activated_at"])
+    # In the same transaction: the inviter's stored count never disagrees with the rows.
+    User.objects.filter(pk=owner.pk).update(
+        referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
+    )
     logger.info("invite activated member=%s inviter=%s", member.pk, owner.pk)
     return member
+
+
+def referral_leave(*, member_pk: int) -> None:
+    """A member is being deleted: their inviter has one referral fewer.
+
+    Runs inside the deletion's transaction (a pre_delete receiver, so every way of
+    deleting a member counts, the admin's included). The member's inviter is read
+    again under the activation lock: the instance being deleted may have been
+    loaded before the member entered a code.
+    """
+    advisory_lock(ACTIVATION_LOCK)
+    inviter_pk = User.objects.filter(pk=member_pk).values_list("referred_by_id", flat=True).first()
+    if inviter_pk is not None:
+        User.objects.filter(pk=inviter_pk).update(
+            referrals_count=F("referrals_count") - 1, referrals_changes=F("referrals_changes") + 1
+        )
+
+
+@transaction.atomic
+def referrals_recount() -> list[tuple[int, int, int]]:
+    """Set every stored referral count to the number of rows; returns (member, was, is).
+
+    Under the activation lock, so no activation or departure moves a count while
+    it is recomputed. A drift found here is a bug (or a write that bypassed the
+    services, such as raw SQL); the command that calls this reports it.
+    """
+    advisory_lock(ACTIVATION_LOCK)
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT u.id, u.referrals_count, COALESCE(r.total, 0)
+            FROM {table} u
+            LEFT JOIN (
+                SELECT referred_by_id, COUNT(*) AS total FROM {table}
+                WHERE referred_by_id IS NOT NULL GROUP BY referred_by_id
+            ) r ON r.referred_by_id = u.id
+            WHERE u.referrals_count <> COALESCE(r.total, 0)
+            ORDER BY u.id
+            """  # noqa: S608 - the table name is ours
+        )
+        drift = [(int(pk), int(was), int(real)) for pk, was, real in cursor.fetchall()]
+    for pk, _was, real in drift:
+        User.objects.filter(pk=pk).update(
+            referrals_count=real, referrals_changes=F("referrals_changes") + 1
+        )
+    if drift:
+        logger.warning("referral counts repaired: %s members had drifted", len(drift))
+    return drift

@@ -5,7 +5,12 @@ import pytest
 from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
 from profiles.models import INVITE_CODE_ALPHABET, User
 from profiles.selectors import invite_owner_get
-from profiles.services import invite_activate, invite_code_generate, user_get_or_create
+from profiles.services import (
+    invite_activate,
+    invite_code_generate,
+    referrals_recount,
+    user_get_or_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +131,84 @@ def test_database_forbids_inviting_yourself(make_member):
     member = make_member()
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.filter(pk=member.pk).update(referred_by=member, activated_at=timezone.now())
+
+
+# --- The stored referral count (profiles.User.referrals_count) ---
+
+
+def stored(member: User) -> tuple[int, int]:
+    """(count, changes) as stored now, and the number of rows that count should match."""
+    member.refresh_from_db()
+    assert member.referrals_count == member.referrals.count()
+    return member.referrals_count, member.referrals_changes
+
+
+def test_activation_adds_one_to_the_inviters_count_and_version(make_member):
+    owner = make_member()
+    assert stored(owner) == (0, 0)
+    invite_activate(user=make_member(), code=owner.invite_code)
+    invite_activate(user=make_member(), code=owner.invite_code)
+    assert stored(owner) == (2, 2)
+
+
+def test_a_refused_activation_changes_no_count(make_member):
+    owner = make_member()
+    member = make_member()
+    invite_activate(user=member, code=owner.invite_code)
+    with pytest.raises(InviteAlreadyActivated):
+        invite_activate(user=member, code=make_member().invite_code)
+    assert stored(owner) == (1, 1)
+
+
+def test_a_deleted_referral_leaves_the_inviters_count(make_member):
+    owner = make_member()
+    members = [make_member() for _ in range(3)]
+    for member in members:
+        invite_activate(user=member, code=owner.invite_code)
+    members[0].delete()
+    assert stored(owner) == (2, 4)
+
+
+def test_deleting_members_in_bulk_as_the_admin_does_keeps_counts(make_member):
+    owner, other = make_member(), make_member()
+    for inviter in (owner, owner, other):
+        invite_activate(user=make_member(), code=inviter.invite_code)
+    User.objects.filter(referred_by__isnull=False).delete()
+    assert stored(owner)[0] == 0 and stored(other)[0] == 0
+
+
+def test_deleting_a_copy_loaded_before_the_activation_still_counts(make_member):
+    owner = make_member()
+    member = make_member()
+    loaded_earlier = User.objects.get(pk=member.pk)  # as an admin page might hold it
+    invite_activate(user=member, code=owner.invite_code)
+    loaded_earlier.delete()
+    assert stored(owner) == (0, 2)
+
+
+def test_deleting_an_inviter_keeps_their_referrals(make_member):
+    owner = make_member()
+    member = make_member()
+    invite_activate(user=member, code=owner.invite_code)
+    owner.delete()
+    member.refresh_from_db()
+    assert member.referred_by is None and member.activated_at is not None
+
+
+def test_saving_a_stale_copy_does_not_write_back_its_count(make_member):
+    owner = make_member()
+    stale = User.objects.get(pk=owner.pk)
+    invite_activate(user=make_member(), code=owner.invite_code)
+    stale.is_staff = True  # the admin's change form saves every field
+    stale.save()
+    assert stored(owner) == (1, 1)
+
+
+def test_recount_repairs_a_drifted_count_and_reports_it(make_member):
+    owner, fine = make_member(), make_member()
+    invite_activate(user=make_member(), code=owner.invite_code)
+    invite_activate(user=make_member(), code=fine.invite_code)
+    User.objects.filter(pk=owner.pk).update(referrals_count=7)  # as raw SQL might
+    assert referrals_recount() == [(owner.pk, 7, 1)]
+    assert stored(owner)[0] == 1 and stored(fine) == (1, 1)
+    assert referrals_recount() == []

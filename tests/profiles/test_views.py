@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from profiles.models import User
-from profiles.services import invite_activate
+from profiles.services import invite_activate, referrals_recount
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +214,7 @@ def test_referral_phone_is_escaped_on_the_page(signed_in, member):
     User.objects.filter(invite_code="XSSAAA").update(
         phone="<script>alert(1)</script>", referred_by=member, activated_at="2026-01-01T00:00Z"
     )
+    referrals_recount()
     html = signed_in.get("/profile/").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
