@@ -105,6 +105,8 @@ def server_env(database: str, **overrides: str) -> dict[str, str]:
         # a burst of thousands of code requests from one country in a run.
         "OTP_GLOBAL_HOURLY": "1000000",
         "OTP_REGION_HOURLY": "1000000",
+        # Production settings plus the bare view the profile is compared with.
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
     }
     env.update(overrides)
     return env
@@ -115,6 +117,12 @@ SERVING_MODELS = {
     "threaded": lambda port, workers: ["make", "-s", "serve", f"PORT={port}", f"WEB_CONCURRENCY={workers}"],
     # The usual set-up elsewhere: one request per process at a time.
     "sync": lambda port, workers: [
+        str(VENV_BIN / "gunicorn"), "site_config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
+    ],
+    # Sync workers with one persistent connection each (bench/settings.py): the
+    # usual set-up for reads, with no pool and no thread switches.
+    "sync-persistent": lambda port, workers: [
         str(VENV_BIN / "gunicorn"), "site_config.wsgi:application", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
     ],
@@ -139,6 +147,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> Server:
+        if self.model == "sync-persistent":
+            self.env = {**self.env, "BENCH_PERSISTENT": "1"}
         self.process = subprocess.Popen(
             SERVING_MODELS[self.model](self.port, self.workers),
             cwd=ROOT,
@@ -243,3 +253,21 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+# ---------------------------------------------------------------- results for the report
+
+RESULTS_DIR = ROOT / "bench" / ".results"
+
+
+def save_results(name: str, results: dict) -> Path:
+    """What `bench.report` prints as the table of targets (JSON, one file per script)."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, sort_keys=True))
+    return path
+
+
+def load_results(name: str) -> dict | None:
+    path = RESULTS_DIR / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None

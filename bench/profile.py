@@ -2,10 +2,13 @@
 
     .venv/bin/python -m bench.profile [--quick]
 
-Seeds the referrals in bulk, then loads three URLs for 10 s each at 32
-connections (wrk when installed, else the asyncio client): the API profile,
-the web profile, and an unchanged referrals poll (204, no body). Also prints the
-SQL query count of each at 0, 10 and 10,000 referrals, which must be equal.
+Seeds the referrals in bulk, then loads four URLs at 32 connections (wrk when
+installed, else the asyncio client), in rounds (medians of 3 by default): a bare
+one-query Django view (bench/urls.py, never served in production), the API
+profile, the web profile, and an unchanged referrals poll (no body). Also prints
+the SQL query count of each at 0, 10 and 10,000 referrals, which must be equal.
+`--models` compares serving models (threaded, sync-persistent, uvicorn).
+Writes bench/.results/profile.json for `bench.report`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from bench.common import Server, free_port, http, median, percentile, recreate_database, server_env
+from bench.common import (
+    Server,
+    free_port,
+    http,
+    median,
+    percentile,
+    recreate_database,
+    save_results,
+    server_env,
+)
 
 DATABASE = "referral_bench_profile"
 
@@ -32,6 +44,10 @@ def django_setup(database_url: str) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    # Pages are rendered here too (query counts): the production static manifest.
+    call_command("collectstatic", "--noinput", verbosity=0)
 
 
 def member_with_referrals(count: int, tag: int):  # noqa: ANN201 - a Django model, imported late
@@ -54,6 +70,11 @@ def member_with_referrals(count: int, tag: int):  # noqa: ANN201 - a Django mode
         for i in range(count)
     ]
     User.objects.bulk_create(batch, batch_size=2000, ignore_conflicts=True)
+    # A bulk insert bypasses the activations that keep the stored count.
+    from profiles.services import referrals_recount
+
+    referrals_recount()
+    owner.refresh_from_db()
     return owner
 
 
@@ -66,14 +87,15 @@ class Target:
 
 
 def targets_for(owner) -> list[Target]:  # noqa: ANN001
+    from importlib import import_module
+
     from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
     from rest_framework_simplejwt.tokens import AccessToken
 
     from profiles.selectors import referrals_version
     from site_config.staff import PHONE_CODE_BACKEND
 
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session["_auth_user_id"] = str(owner.pk)
     # A member's session, as the phone-code sign-in writes it (the first backend
     # in the list is axes', which signs nobody in).
@@ -83,6 +105,7 @@ def targets_for(owner) -> list[Target]:  # noqa: ANN001
     cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
     version = referrals_version(user=owner)
     return [
+        Target("bare view", "/bench/bare/", {}, 200),
         Target(
             "api profile",
             "/api/v1/profile/",
@@ -91,7 +114,7 @@ def targets_for(owner) -> list[Target]:  # noqa: ANN001
         ),
         Target("web profile", "/profile/", cookie, 200),
         Target(
-            "poll (204)",
+            "unchanged poll",
             f"/profile/referrals/?v={version}",
             {**cookie, "HX-Request": "true"},
             204,
@@ -106,7 +129,7 @@ def query_counts(owners: dict[int, object]) -> dict[str, dict[int, int]]:
 
     counts: dict[str, dict[int, int]] = {}
     for size, owner in owners.items():
-        for target in targets_for(owner):
+        for target in targets_for(owner)[1:]:  # the bare view is not the site's
             client = Client()
             headers = {k.upper().replace("-", "_"): v for k, v in target.headers.items()}
             meta = {f"HTTP_{k}": v for k, v in headers.items() if k != "COOKIE"}
@@ -168,10 +191,18 @@ def load_asyncio(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1,000 referrals, 3 s per URL")
+    parser.add_argument("--quick", action="store_true", help="1,000 referrals, one 3 s round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds to take the median of")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds per URL per round")
+    parser.add_argument(
+        "--models",
+        default="threaded",
+        help="serving models, comma-separated (threaded, sync-persistent, uvicorn)",
+    )
     args = parser.parse_args()
     referrals = 1_000 if args.quick else 10_000
-    seconds = 3 if args.quick else 10
+    seconds = 3 if args.quick else args.seconds
+    rounds = 1 if args.quick else args.rounds
     url = recreate_database(DATABASE)
     django_setup(url)
     started = time.perf_counter()
@@ -188,21 +219,57 @@ def main() -> None:
     print(f"SQL queries per request at {' / '.join(f'{n:,}' for n in owners)} referrals:")
     for name, by_size in counts.items():
         equal = "equal" if len(set(by_size.values())) == 1 else "NOT EQUAL"
-        print(f"  {name:<12} {' / '.join(str(by_size[n]) for n in owners)}  ({equal})")
+        print(f"  {name:<14} {' / '.join(str(by_size[n]) for n in owners)}  ({equal})")
 
     load = load_wrk if shutil.which("wrk") else load_asyncio
     tool = "wrk -t1 -c32" if load is load_wrk else "asyncio client, 32 connections"
     env = server_env(url, OTP_SEND_DELAY="0,0")
-    print(
-        f"load: {tool}, {seconds} s per URL, 2 threaded workers, member with {referrals:,} referrals"
-    )
-    print(f"  {'url':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    with Server("threaded", free_port(), env) as server:
-        for target in targets_for(owners[referrals]):
-            load(server.url, target, 2, 8)  # warm-up
-            rate, p50, p99 = load(server.url, target, seconds, 32)
-            print(f"  {target.name:<12} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}", flush=True)
-    print("target: api profile >= 400 req/s with 2 workers")
+    targets = targets_for(owners[referrals])
+    results: dict = {
+        "referrals": referrals,
+        "tool": tool,
+        "rounds": rounds,
+        "seconds": seconds,
+        "query_counts": {k: list(v.values()) for k, v in counts.items()},
+        "models": {},
+    }
+    for model in args.models.split(","):
+        print(
+            f"load: {tool}, {seconds} s per URL x {rounds} rounds, 2 {model} workers,"
+            f" member with {referrals:,} referrals"
+        )
+        print(f"  {'round':<6} {'url':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        runs: dict[str, list[tuple[float, float, float]]] = {t.name: [] for t in targets}
+        with Server(model, free_port(), env) as server:
+            for target in targets:
+                load(server.url, target, 2, 8)  # warm-up
+            # Rounds interleave the URLs, so a noisy moment hits them all alike.
+            for number in range(1, rounds + 1):
+                for target in targets:
+                    rate, p50, p99 = load(server.url, target, seconds, 32)
+                    runs[target.name].append((rate, p50, p99))
+                    print(
+                        f"  {number:<6} {target.name:<14} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f}",
+                        flush=True,
+                    )
+        summary = {
+            name: {
+                "rate": median([r[0] for r in values]),
+                "p50_ms": median([r[1] for r in values]),
+                "p99_ms": median([r[2] for r in values]),
+                "rates": [r[0] for r in values],
+            }
+            for name, values in runs.items()
+        }
+        bare = summary["bare view"]["rate"]
+        print(f"  median of {rounds}:")
+        for name, figures in summary.items():
+            print(
+                f"  {'':<6} {name:<14} {figures['rate']:>8.0f} {figures['p50_ms']:>8.1f}"
+                f" {figures['p99_ms']:>8.1f}   {figures['rate'] / bare:.2f}x bare"
+            )
+        results["models"][model] = summary
+    save_results("profile", results)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_POST
 
 from profiles.errors import InviteError
@@ -109,7 +111,12 @@ def invite_check(request: HttpRequest) -> HttpResponse:
 @member_required
 @require_GET
 def referrals(request: HttpRequest) -> HttpResponse:
-    """The referrals list. An htmx poll naming the version it holds gets 204 if unchanged."""
+    """The referrals list, and the poll that keeps it fresh.
+
+    An unchanged poll is answered from the member's own row (loaded by the
+    sign-in check) before anything else: no body, 204 for htmx naming the
+    version it holds (`?v=`), 304 for a client that revalidates with the ETag.
+    """
     user: User = request.user  # type: ignore[assignment]
     page_number = request.GET.get("page")
     if request.htmx and page_number:
@@ -119,13 +126,26 @@ def referrals(request: HttpRequest) -> HttpResponse:
     held = request.GET.get("v")
     if request.htmx and held == version:
         return HttpResponse(status=204)
-    context = {
-        "referrals": referrals_page(user=user, number=page_number),
-        "referrals_version": version,
-        # A poll that held an older list: say so to screen readers too.
-        "announce": bool(request.htmx and held),
-    }
-    return render_page(request, REFERRALS, "referrals", context)
+    # One member's list, in one language, as a page or a fragment: each its own tag.
+    etag = quote_etag(
+        f"{user.pk}.{version}.{request.LANGUAGE_CODE}.{'f' if request.htmx else 'p'}"
+        f"{page_number or ''}"
+    )
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        context = {
+            "referrals": referrals_page(user=user, number=page_number),
+            "referrals_version": version,
+            # A poll that held an older list: say so to screen readers too.
+            "announce": bool(request.htmx and held),
+        }
+        response = render_page(request, REFERRALS, "referrals", context)
+    response["ETag"] = etag
+    # Kept by this browser only, and asked about again every time.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _profile_context(

@@ -283,7 +283,28 @@ OTP_ALLOWED_REGIONS: list[str] = env.list("OTP_ALLOWED_REGIONS", default=[])
 OTP_GLOBAL_HOURLY = env.int("OTP_GLOBAL_HOURLY", default=1000)
 OTP_REGION_HOURLY = env.int("OTP_REGION_HOURLY", default=200)
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# --- Cache and sessions (h12) ---
+# With REDIS_URL (e.g. redis://127.0.0.1:6379/0) every process shares one cache,
+# Django's built-in Redis backend, and sessions are read from it (`cached_db`:
+# written through to the database, so a Redis restart signs nobody out). Without
+# it (`make run`, SQLite) sessions live in the database alone. Either way a
+# sign-out deletes the session where every process looks, at once.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or test runs) may share one Redis.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="referral"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A request that changes nothing writes no session (Django's default, said here on purpose).
+SESSION_SAVE_EVERY_REQUEST = False
+# --- end cache and sessions ---
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

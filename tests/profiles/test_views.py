@@ -275,3 +275,43 @@ def test_the_pending_invite_is_forgotten_once_activated(client, make_member, new
 
     assert response.status_code == 200
     assert response.cookies["pending_invite"]["max-age"] == 0
+def test_an_unchanged_referrals_list_is_not_modified_for_its_etag(signed_in, make_member, member):
+    first = signed_in.get("/profile/referrals/")
+    etag = first["ETag"]
+    assert first.status_code == 200 and "private" in first["Cache-Control"]
+    assert "HX-Request" in first["Vary"]
+
+    unchanged = signed_in.get("/profile/referrals/", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+
+    newcomer = make_member()
+    invite_activate(user=newcomer, code=member.invite_code)
+    changed = signed_in.get("/profile/referrals/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert str(newcomer.phone) in changed.content.decode()
+    assert 'data-referrals-count="1"' in changed.content.decode()
+
+
+def test_the_etag_differs_for_the_fragment_another_language_and_another_member(
+    signed_in, make_member
+):
+    page = signed_in.get("/profile/referrals/")["ETag"]
+    fragment = signed_in.get("/profile/referrals/", **HX)["ETag"]
+    russian = signed_in.get("/profile/referrals/", HTTP_ACCEPT_LANGUAGE="ru")["ETag"]
+    other = Client()
+    other.force_login(make_member())
+    theirs = other.get("/profile/referrals/", headers={"If-None-Match": page})
+    assert len({page, fragment, russian, theirs["ETag"]}) == 4
+    assert theirs.status_code == 200
+
+
+def test_a_referral_who_leaves_shows_at_the_next_poll(signed_in, make_member, member):
+    leaving = make_member()
+    invite_activate(user=leaving, code=member.invite_code)
+    html = signed_in.get("/profile/referrals/", **HX).content.decode()
+    version = re.search(r"\?v=([^\"]+)\"", html).group(1)
+    leaving.delete()
+    changed = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert changed.status_code == 200
+    assert 'data-referrals-count="0"' in changed.content.decode()
+    assert str(leaving.phone) not in changed.content.decode()
