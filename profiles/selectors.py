@@ -129,19 +129,79 @@ def referrals_version(*, user: User) -> str:
 
 @dataclass(frozen=True)
 class ProfileSummary:
-    user: User
+    """What the profile shows: the member, the code they entered, the newest referrals."""
+
+    member_id: int
+    phone: str
+    invite_code: str
+    date_joined: datetime
     activated_invite_code: str | None
     referrals: Page
 
 
-def profile_get(*, user: User) -> ProfileSummary:
-    activated_code = (
-        User.objects.filter(pk=user.referred_by_id).values_list("invite_code", flat=True).first()
-        if user.referred_by_id
-        else None
-    )
+# The whole profile in one statement: the member (only while active: a deactivated
+# member's token must not read it), the code they entered, the stored count, and
+# the newest page of referrals read at the end of their index. Phones stay text.
+_PROFILE_SQL = """
+SELECT u.id, u.phone, u.invite_code, u.date_joined, u.referrals_count, inviter.invite_code,
+       page.phones, page.joined
+FROM {table} u
+LEFT JOIN {table} inviter ON inviter.id = u.referred_by_id
+LEFT JOIN LATERAL (
+    SELECT array_agg(r.phone ORDER BY r.activated_at DESC, r.id DESC) AS phones,
+           array_agg(r.activated_at ORDER BY r.activated_at DESC, r.id DESC) AS joined
+    FROM (
+        SELECT phone, activated_at, id FROM {table}
+        WHERE referred_by_id = u.id ORDER BY activated_at DESC, id DESC LIMIT %s
+    ) r
+) page ON TRUE
+WHERE u.id = %s AND u.is_active
+"""
+
+
+def profile_get(*, user: User) -> ProfileSummary | None:
+    """The member's profile; None if they may no longer be served (deactivated, gone).
+
+    On PostgreSQL one query, however many referrals there are, so an API
+    request needs no other lookup of its member. `user` may be the token's
+    stateless user: only its id is read.
+    """
+    if connection.vendor != "postgresql":
+        return _profile_get_portable(member_id=user.pk)
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_SQL.format(table=table), [REFERRALS_PAGE_SIZE, user.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    member_id, phone, invite_code, date_joined, total, activated_code, phones, joined = row
+    rows = [Referral(p, j) for p, j in zip(phones or [], joined or [], strict=True)]
+    empty = User.objects.none()
     return ProfileSummary(
-        user=user,
+        member_id=member_id,
+        phone=phone,
+        invite_code=invite_code,
+        date_joined=date_joined,
         activated_invite_code=activated_code,
-        referrals=referrals_page(user=user),
+        referrals=Page(rows, 1, _CountedPaginator(empty, REFERRALS_PAGE_SIZE, total)),
+    )
+
+
+def _profile_get_portable(*, member_id: int) -> ProfileSummary | None:
+    """The same profile in plain ORM queries, for SQLite (`make run`)."""
+    member = (
+        User.objects.filter(pk=member_id, is_active=True)
+        .select_related("referred_by")
+        .only("phone", "invite_code", "date_joined", "referrals_count", "referred_by__invite_code")
+        .first()
+    )
+    if member is None:
+        return None
+    return ProfileSummary(
+        member_id=member.pk,
+        phone=str(member.phone),
+        invite_code=member.invite_code,
+        date_joined=member.date_joined,
+        activated_invite_code=member.referred_by.invite_code if member.referred_by else None,
+        referrals=referrals_page(user=member),
     )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import reverse
@@ -152,6 +153,8 @@ def _profile_context(
     user: User, request: HttpRequest, form: InviteForm, **extra: Any
 ) -> dict[str, Any]:
     summary = profile_get(user=user)
+    if summary is None:  # deactivated since the sign-in check, a moment ago
+        raise PermissionDenied
     share_url = request.build_absolute_uri(
         f"{reverse('auth_flow:sign_in')}?invite={user.invite_code}"
     )

@@ -75,8 +75,11 @@ def test_profile_query_count_does_not_grow_with_referrals(make_member, new_phone
             assert len(list(summary.referrals)) == min(referrals, 50)
             referrals_version(user=owner)
         counts[referrals] = len(queries)
-    # The count and the version are on the member's row: only the rows are read.
-    assert counts == {0: 1, 10: 1, 300: 1}
+    # The count and the version are on the member's row; on PostgreSQL the
+    # profile is one query (SQLite, for `make run`, reads the member and the rows).
+    assert len(set(counts.values())) == 1
+    if connection.vendor == "postgresql":
+        assert counts[0] == 1
 
 
 def test_version_changes_when_a_referral_arrives(make_member):
