@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(PY) -m bench.send_code
 	$(PY) -m bench.profile
 	$(PY) -m bench.abuse
+	$(PY) -m bench.report
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -88,8 +88,30 @@ def connection_sampler(name: str, every: float = 0.05) -> Iterator[list[int]]:
 # ---------------------------------------------------------------- servers
 
 
+# Production reads sessions from Redis when it has one (REDIS_URL); so do the
+# benchmarks, when one answers here. BENCH_REDIS_URL= (empty) measures without.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable(url: str) -> bool:
+    if not url:
+        return False
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 def server_env(database: str, **overrides: str) -> dict[str, str]:
     """Production settings over plain HTTP, with the default limits."""
+    redis = (
+        {"REDIS_URL": BENCH_REDIS_URL, "CACHE_KEY_PREFIX": f"bench-{database}"}
+        if redis_reachable(BENCH_REDIS_URL)
+        else {"REDIS_URL": ""}
+    )
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -107,6 +129,7 @@ def server_env(database: str, **overrides: str) -> dict[str, str]:
         "OTP_REGION_HOURLY": "1000000",
         # Production settings plus the bare view the profile is compared with.
         "DJANGO_SETTINGS_MODULE": "bench.settings",
+        **redis,
     }
     env.update(overrides)
     return env
