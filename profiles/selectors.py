@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import CharField, QuerySet
@@ -125,6 +127,24 @@ def referrals_version(*, user: User) -> str:
     an unchanged poll needs nothing beyond the member the request already loaded.
     """
     return str(user.referrals_changes)
+
+
+def referrals_version_key(member_id: int | str) -> str:
+    return f"profiles:referrals-version:{member_id}"
+
+
+def referrals_version_shared(*, member_id: int | str) -> str | None:
+    """The version as last published to the cache every process shares, if there is one.
+
+    Only with REDIS_URL: a per-process cache could hold an old version forever.
+    Services publish each new version inside the change's transaction (under the
+    activation lock, so in order); a reader can only hold a version it got from
+    the database, so a version published by a transaction that then rolled back
+    matches no one and costs only the full path.
+    """
+    if not settings.REDIS_URL:
+        return None
+    return cache.get(referrals_version_key(member_id))
 
 
 @dataclass(frozen=True)

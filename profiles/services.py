@@ -3,12 +3,14 @@
 import logging
 import secrets
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
-from profiles.selectors import invite_owner_get
+from profiles.selectors import invite_owner_get, referrals_version_key
 from site_config.db import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,10 @@ def user_get_or_create(*, phone: str) -> tuple[User, bool]:
         return User.objects.get(phone=phone), False
 
 
+# How long the shared cache keeps a list version for the referrals poll (a day:
+# a quiet member's open tab keeps finding it; afterwards one full poll adds it back).
+VERSION_CACHE_SECONDS = 24 * 3600
+
 # Activations, departures of referrals and recounts take this lock in turn.
 ACTIVATION_LOCK = "profiles:invite_activate"
 
@@ -79,6 +85,7 @@ def invite_activate(*, user: User, code: str) -> User:
     User.objects.filter(pk=owner.pk).update(
         referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
     )
+    _referrals_version_publish(inviter_pk=owner.pk)
     logger.info("invite activated member=%s inviter=%s", member.pk, owner.pk)
     return member
 
@@ -97,6 +104,7 @@ def referral_leave(*, member_pk: int) -> None:
         User.objects.filter(pk=inviter_pk).update(
             referrals_count=F("referrals_count") - 1, referrals_changes=F("referrals_changes") + 1
         )
+        _referrals_version_publish(inviter_pk=inviter_pk)
 
 
 @transaction.atomic
@@ -127,6 +135,19 @@ def referrals_recount() -> list[tuple[int, int, int]]:
         User.objects.filter(pk=pk).update(
             referrals_count=real, referrals_changes=F("referrals_changes") + 1
         )
+        _referrals_version_publish(inviter_pk=pk)
     if drift:
         logger.warning("referral counts repaired: %s members had drifted", len(drift))
     return drift
+
+
+def _referrals_version_publish(*, inviter_pk: int) -> None:
+    """Tell the shared cache the inviter's new list version (the referrals poll reads it).
+
+    Called under the activation lock, so versions reach the cache in order.
+    """
+    if not settings.REDIS_URL:
+        return
+    version = User.objects.filter(pk=inviter_pk).values_list("referrals_changes", flat=True).first()
+    if version is not None:
+        cache.set(referrals_version_key(inviter_pk), str(version), timeout=VERSION_CACHE_SECONDS)

@@ -20,6 +20,7 @@ from profiles.selectors import (
     profile_get,
     referrals_page,
     referrals_version,
+    referrals_version_share,
 )
 from profiles.services import invite_activate
 from site_config.http import member_required, render_page
@@ -114,16 +115,17 @@ def invite_check(request: HttpRequest) -> HttpResponse:
 def referrals(request: HttpRequest) -> HttpResponse:
     """The referrals list, and the poll that keeps it fresh.
 
-    An unchanged poll is answered from the member's own row (loaded by the
-    sign-in check) before anything else: no body, 204 for htmx naming the
-    version it holds (`?v=`), 304 for a client that revalidates with the ETag.
+    An unchanged poll is answered before anything else: with a shared cache by
+    ReferralsPollMiddleware (no database); here from the member's own row, as
+    204 for htmx naming the version it holds (`?v=`), 304 for the ETag.
     """
     user: User = request.user  # type: ignore[assignment]
     page_number = request.GET.get("page")
     if request.htmx and page_number:
         page = referrals_page(user=user, number=page_number)
-        return render(request, f"{REFERRALS}#referral-rows", {"referrals": page})
-    version = referrals_version(user=user)
+        context = {"referrals": page, "referrals_version": referrals_version(user=user)}
+        return render(request, f"{REFERRALS}#referral-rows", context)
+    version = referrals_version_share(user=user)
     held = request.GET.get("v")
     if request.htmx and held == version:
         return HttpResponse(status=204)
@@ -162,7 +164,7 @@ def _profile_context(
         "summary": summary,
         "activated_invite_code": summary.activated_invite_code,
         "referrals": summary.referrals,
-        "referrals_version": referrals_version(user=user),
+        "referrals_version": referrals_version_share(user=user),
         "form": form,
         "share_url": share_url,
         **extra,

@@ -315,3 +315,47 @@ def test_a_referral_who_leaves_shows_at_the_next_poll(signed_in, make_member, me
     assert changed.status_code == 200
     assert 'data-referrals-count="0"' in changed.content.decode()
     assert str(leaving.phone) not in changed.content.decode()
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """As with REDIS_URL: a cache every process shares (here one process's memory)."""
+    settings.REDIS_URL = "redis://in-memory-for-this-test"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "h12"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_an_unchanged_poll_reads_no_database_with_a_shared_cache(
+    shared_cache, signed_in, make_member, member, django_assert_num_queries
+):
+    html = signed_in.get("/profile/referrals/", **HX).content.decode()
+    version = re.search(r"\?v=([^\"]+)\"", html).group(1)
+    with django_assert_num_queries(1):  # the session; Redis in production
+        unchanged = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert unchanged.status_code == 204
+
+    newcomer = make_member()
+    invite_activate(user=newcomer, code=member.invite_code)
+    changed = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert changed.status_code == 200 and str(newcomer.phone) in changed.content.decode()
+    assert 'data-referrals-count="1"' in changed.content.decode()
+
+
+def test_a_signed_out_poll_is_not_answered_from_the_cache(shared_cache, signed_in):
+    html = signed_in.get("/profile/referrals/", **HX).content.decode()
+    version = re.search(r"\?v=([^\"]+)\"", html).group(1)
+    signed_in.post("/auth/logout/")
+    answer = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert answer.status_code == 200 and answer["HX-Redirect"].startswith("/")
+
+
+def test_a_referral_who_leaves_shows_at_the_next_poll_with_a_shared_cache(
+    shared_cache, signed_in, make_member, member
+):
+    test_a_referral_who_leaves_shows_at_the_next_poll(signed_in, make_member, member)
