@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "site_config.health.HealthCheckMiddleware",
+    # An unchanged referrals poll, from the shared cache (h12; a no-op without REDIS_URL).
+    "profiles.middleware.ReferralsPollMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

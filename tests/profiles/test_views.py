@@ -339,6 +339,8 @@ def test_an_unchanged_poll_reads_no_database_with_a_shared_cache(
     with django_assert_num_queries(1):  # the session; Redis in production
         unchanged = signed_in.get(f"/profile/referrals/?v={version}", **HX)
     assert unchanged.status_code == 204
+    # Answered ahead of the page machinery (here: no CSP header was even built).
+    assert "Content-Security-Policy" not in unchanged
 
     newcomer = make_member()
     invite_activate(user=newcomer, code=member.invite_code)
