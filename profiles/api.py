@@ -46,6 +46,9 @@ PROFILE_EXAMPLE = OpenApiExample(
 )
 
 
+_DATE_TIME = serializers.DateTimeField()
+
+
 class ProfileSerializer(serializers.Serializer):
     phone = serializers.CharField()
     invite_code = serializers.CharField()
@@ -61,6 +64,22 @@ class ProfileSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_referrals(self, summary: ProfileSummary) -> list[str]:
         return [member.phone for member in summary.referrals]
+
+    @classmethod
+    def represent(cls, summary: ProfileSummary) -> dict[str, object]:
+        """`.data` without the field-by-field walk, for the hottest read of the API.
+
+        About a sixth of a profile request's CPU; the fields are plain values
+        already. tests/profiles/test_api.py holds it equal to `.data`.
+        """
+        return {
+            "phone": summary.phone,
+            "invite_code": summary.invite_code,
+            "activated_invite_code": summary.activated_invite_code,
+            "referrals_count": summary.referrals.paginator.count,
+            "referrals": [member.phone for member in summary.referrals],
+            "date_joined": _DATE_TIME.to_representation(summary.date_joined),
+        }
 
 
 def _profile(member: object) -> ProfileSummary:
@@ -87,7 +106,7 @@ class ProfileApi(APIView):
         examples=[PROFILE_EXAMPLE],
     )
     def get(self, request: Request) -> Response:
-        return Response(ProfileSerializer(_profile(request.user)).data)
+        return Response(ProfileSerializer.represent(_profile(request.user)))
 
 
 class InviteSerializer(serializers.Serializer):
@@ -132,7 +151,7 @@ class InviteActivateApi(APIView):
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = invite_activate(user=request.user, code=serializer.validated_data["invite_code"])
-        return Response(ProfileSerializer(_profile(member)).data)
+        return Response(ProfileSerializer.represent(_profile(member)))
 
 
 class ReferralSerializer(serializers.Serializer):

@@ -68,3 +68,18 @@ def test_a_deleted_members_token_gets_no_profile(member_api, make_member):
     client = member_api(member)
     member.delete()
     assert_error(client.get(PROFILE_URL), 401, "user_inactive")
+
+
+def test_the_fast_representation_equals_the_serializers(make_member):
+    from profiles.api import ProfileSerializer
+    from profiles.selectors import profile_get
+
+    owner, inviter = make_member(), make_member()
+    invite_activate(user=owner, code=inviter.invite_code)
+    for _ in range(3):
+        invite_activate(user=make_member(), code=owner.invite_code)
+    for member in (owner, inviter, make_member()):
+        summary = profile_get(user=member)
+        fast = ProfileSerializer.represent(summary)
+        assert fast == ProfileSerializer(summary).data
+        assert list(fast) == list(ProfileSerializer(summary).data)
