@@ -151,3 +151,14 @@ def _referrals_version_publish(*, inviter_pk: int) -> None:
     version = User.objects.filter(pk=inviter_pk).values_list("referrals_changes", flat=True).first()
     if version is not None:
         cache.set(referrals_version_key(inviter_pk), str(version), timeout=VERSION_CACHE_SECONDS)
+
+
+def referrals_version_forget(*, member_pk: int) -> None:
+    """Stop answering this member's referrals poll from the shared cache.
+
+    For a member deactivated or deleted: their next poll takes the full path,
+    whose sign-in check refuses them. (A deactivation must go through `save()`,
+    as the admin's does, or call this itself.)
+    """
+    if settings.REDIS_URL:
+        transaction.on_commit(lambda: cache.delete(referrals_version_key(member_pk)))

@@ -361,3 +361,16 @@ def test_a_referral_who_leaves_shows_at_the_next_poll_with_a_shared_cache(
     shared_cache, signed_in, make_member, member
 ):
     test_a_referral_who_leaves_shows_at_the_next_poll(signed_in, make_member, member)
+
+
+def test_a_deactivated_members_poll_is_not_answered_from_the_cache(
+    shared_cache, signed_in, member, django_capture_on_commit_callbacks
+):
+    html = signed_in.get("/profile/referrals/", **HX).content.decode()
+    version = re.search(r"\?v=([^\"]+)\"", html).group(1)
+    assert signed_in.get(f"/profile/referrals/?v={version}", **HX).status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        member.is_active = False
+        member.save()  # as the admin does
+    answer = signed_in.get(f"/profile/referrals/?v={version}", **HX)
+    assert answer.status_code == 200 and answer["HX-Redirect"].startswith("/")
