@@ -21,7 +21,10 @@ def check(target: str, figure: float | None, bound: float, *, unit: str, at_leas
         ROWS.append((target, "not measured", "", False))
         return
     met = figure >= bound if at_least else figure <= bound
-    shown = f"{figure:,.0f} {unit}" if unit in {"req/s", "ms"} else f"{figure:.2f} {unit}"
+    if unit in {"req/s", "ms", "connections"}:
+        shown = f"{figure:,.0f} {unit}"
+    else:
+        shown = f"{figure:.2f} {unit}"
     ROWS.append((target, shown.strip(), "met" if met else "MISSED", met))
 
 
@@ -53,8 +56,9 @@ def main() -> None:
             at_least=True,
         )
         equal = all(len(set(v)) == 1 for v in profile["query_counts"].values())
-        counts = "; ".join(
-            f"{k} {'/'.join(map(str, v))}" for k, v in profile["query_counts"].items()
+        short = {"api profile": "API", "web profile": "web", "unchanged poll": "poll"}
+        counts = ", ".join(
+            f"{short.get(k, k)} {'/'.join(map(str, v))}" for k, v in profile["query_counts"].items()
         )
         ROWS.append(
             ("query counts equal at 0 / 10 / " + n, counts, "met" if equal else "MISSED", equal)
@@ -101,7 +105,7 @@ def main() -> None:
             f"DB connections <= pool ({send['pool_max_total']})",
             peak,
             send["pool_max_total"],
-            unit="",
+            unit="connections",
             at_least=False,
         )
     else:
