@@ -295,7 +295,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, keeping one redis client per pool (site_config/cache.py).
+            "BACKEND": "site_config.cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             # Several deployments (or test runs) may share one Redis.
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="referral"),
