@@ -133,6 +133,24 @@ def referrals_version_key(member_id: int | str) -> str:
     return f"profiles:referrals-version:{member_id}"
 
 
+def referrals_version_share(*, user: User) -> str:
+    """The version of `user`'s list, also put where the poll looks first, if it is missing.
+
+    Called by every view that hands out a version, so the first poll of a page is
+    already the cheap one. Only adds: a version a service published (newer, or
+    equal) is never overwritten by one read earlier.
+    """
+    version = referrals_version(user=user)
+    if settings.REDIS_URL:
+        cache.add(referrals_version_key(user.pk), version, timeout=VERSION_CACHE_SECONDS)
+    return version
+
+
+# How long the shared cache keeps a list version for the referrals poll (a day:
+# a quiet member's open tab keeps finding it; afterwards one full poll adds it back).
+VERSION_CACHE_SECONDS = 24 * 3600
+
+
 def referrals_version_shared(*, member_id: int | str) -> str | None:
     """The version as last published to the cache every process shares, if there is one.
 

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
-from profiles.selectors import invite_owner_get, referrals_version_key
+from profiles.selectors import VERSION_CACHE_SECONDS, invite_owner_get, referrals_version_key
 from site_config.db import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,6 @@ def user_get_or_create(*, phone: str) -> tuple[User, bool]:
     except IntegrityError:
         return User.objects.get(phone=phone), False
 
-
-# How long the shared cache keeps a list version for the referrals poll (a day:
-# a quiet member's open tab keeps finding it; afterwards one full poll adds it back).
-VERSION_CACHE_SECONDS = 24 * 3600
 
 # Activations, departures of referrals and recounts take this lock in turn.
 ACTIVATION_LOCK = "profiles:invite_activate"

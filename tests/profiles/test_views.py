@@ -374,3 +374,12 @@ def test_a_deactivated_members_poll_is_not_answered_from_the_cache(
         member.save()  # as the admin does
     answer = signed_in.get(f"/profile/referrals/?v={version}", **HX)
     assert answer.status_code == 200 and answer["HX-Redirect"].startswith("/")
+
+
+def test_the_first_poll_after_a_profile_view_is_already_the_cheap_one(
+    shared_cache, signed_in, django_assert_num_queries
+):
+    html = signed_in.get("/profile/").content.decode()
+    version = re.search(r"\?v=([^\"]+)\"", html).group(1)
+    with django_assert_num_queries(1):  # the session; Redis in production
+        assert signed_in.get(f"/profile/referrals/?v={version}", **HX).status_code == 204
