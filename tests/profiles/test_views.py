@@ -275,6 +275,8 @@ def test_the_pending_invite_is_forgotten_once_activated(client, make_member, new
 
     assert response.status_code == 200
     assert response.cookies["pending_invite"]["max-age"] == 0
+
+
 def test_an_unchanged_referrals_list_is_not_modified_for_its_etag(signed_in, make_member, member):
     first = signed_in.get("/profile/referrals/")
     etag = first["ETag"]
