@@ -2,10 +2,12 @@
 
 from collections.abc import Callable
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
+from psycopg_pool import PoolTimeout
 
 HEALTH_PATH = "/healthz"
 
@@ -33,8 +35,16 @@ def _database_answers() -> None:
     # (DB_POOL_TIMEOUT) is longer than a probe may take. A dead pooled connection
     # fails at once, and the pool discards it when it comes back.
     pool.open()
-    with pool.connection(timeout=settings.HEALTH_DB_TIMEOUT) as conn:
-        conn.execute("SELECT 1")
+    try:
+        with pool.connection(timeout=settings.HEALTH_DB_TIMEOUT) as conn:
+            conn.execute("SELECT 1")
+    except PoolTimeout:
+        # Either every pooled connection is busy (a burst of code requests: the
+        # database is fine and the instance must stay in rotation) or none can be
+        # made (an outage). A connection of the probe's own tells which; a stopped
+        # server refuses it at once, so the answer still comes within the second.
+        with psycopg.connect(conninfo=pool.conninfo, **pool.kwargs) as conn:
+            conn.execute("SELECT 1")
 
 
 class HealthCheckMiddleware:

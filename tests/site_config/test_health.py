@@ -59,3 +59,27 @@ def test_healthz_answers_probes_by_ip_over_plain_http(client, settings):
 def test_healthz_answers_head_and_refuses_writes(client):
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_healthz_stays_200_while_every_pooled_connection_is_busy(client):
+    """A burst holds the whole pool: the database is fine, the instance must stay in rotation."""
+    params = connections["default"].get_connection_params()
+    params.pop("pool", None)
+    busy_pool = ConnectionPool(kwargs=params, min_size=1, max_size=1, timeout=10, open=False)
+    busy_pool.open(wait=True)
+    try:
+        with (
+            busy_pool.connection(),  # the only connection, taken as a burst would
+            mock.patch.object(type(connections["default"]), "pool", busy_pool),
+        ):
+            started = time.monotonic()
+            response = client.get("/healthz")
+            took = time.monotonic() - started
+    finally:
+        busy_pool.close()
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert took < 1.0
