@@ -18,6 +18,7 @@ from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound,
 from profiles.forms import InviteForm
 from profiles.selectors import REFERRALS_PAGE_SIZE, ProfileSummary, profile_get, referrals_page
 from profiles.services import invite_activate
+from site_config.http import client_ip
 from site_config.api import (
     NOT_JSON_EXAMPLE,
     UNAUTHORIZED,
@@ -111,7 +112,11 @@ class InviteActivateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = invite_activate(user=request.user, code=serializer.validated_data["invite_code"])
+        member = invite_activate(
+            user=request.user,
+            code=serializer.validated_data["invite_code"],
+            ip=client_ip(request),
+        )
         return Response(ProfileSerializer(profile_get(user=member)).data)
 
 

@@ -51,6 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
+    # Facts for fraud review (staff_console): where a member first signed in and
+    # where they entered a friend's code. Nulled after FRAUD_IP_RETENTION_DAYS.
+    signup_ip = models.GenericIPAddressField(_("IP at first sign-in"), null=True, blank=True)
+    activation_ip = models.GenericIPAddressField(_("IP at activation"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -72,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # Serves the referrals list (newest first) and its change check.
             models.Index(fields=["referred_by", "-activated_at"], name="user_referrals_idx"),
+            # The operator's console counts members and activations by date range.
+            models.Index(fields=["date_joined"], name="user_joined_idx"),
+            models.Index(fields=["activated_at"], name="user_activated_idx"),
         ]
 
     def __str__(self) -> str:
