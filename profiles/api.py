@@ -18,7 +18,6 @@ from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound,
 from profiles.forms import InviteForm
 from profiles.selectors import REFERRALS_PAGE_SIZE, ProfileSummary, profile_get, referrals_page
 from profiles.services import invite_activate
-from site_config.http import client_ip
 from site_config.api import (
     NOT_JSON_EXAMPLE,
     UNAUTHORIZED,
@@ -28,6 +27,7 @@ from site_config.api import (
     error_response,
     validation_example,
 )
+from site_config.http import client_ip
 
 PROFILE_EXAMPLE = OpenApiExample(
     "member",

@@ -89,6 +89,9 @@ class ScanMark(models.Model):
 
     name = models.CharField(_("scan"), max_length=32, primary_key=True)
     scanned_to = models.DateTimeField(_("scanned up to"))
+    # With scanned_to, a keyset cursor: a batch that stopped at a full page goes
+    # on after this row, however many rows share its time.
+    last_pk = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("scan mark")

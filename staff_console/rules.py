@@ -94,9 +94,7 @@ def fast_activation(referral: Member, *, within: timedelta) -> Suspicion | None:
     return Suspicion(FAST_ACTIVATION, referral.referred_by_id, referral.id, evidence)
 
 
-def bursts(
-    referrals: Iterable[Member], *, count: int, within: timedelta
-) -> list[Suspicion]:
+def bursts(referrals: Iterable[Member], *, count: int, within: timedelta) -> list[Suspicion]:
     """At least `count` activations into one inviter within `within`, per inviter:
     every activation that lies in such a window is evidence."""
     by_inviter: dict[int, list[Member]] = defaultdict(list)

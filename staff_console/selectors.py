@@ -244,7 +244,9 @@ class _KnownCountPaginator(Paginator):
         self.__dict__["count"] = count  # a cached_property: no COUNT query
 
 
-def leaderboard_page(*, period: Range, number: int | str | None = 1, now: datetime | None = None) -> Page:
+def leaderboard_page(
+    *, period: Range, number: int | str | None = 1, now: datetime | None = None
+) -> Page:
     """Top inviters by referrals who joined in the range, with their referrals'
     own referrals in the range: one query per page (the total rides along as a
     window count)."""
@@ -334,7 +336,11 @@ def export_rows(*, chunk: int = EXPORT_CHUNK) -> Iterator[ExportRow]:
             User.objects.filter(pk__gt=last)
             .order_by("pk")
             .values_list(
-                "pk", "phone", "invite_code", "referred_by__invite_code", "date_joined",
+                "pk",
+                "phone",
+                "invite_code",
+                "referred_by__invite_code",
+                "date_joined",
                 "activated_at",
             )[:chunk]
         )

@@ -24,9 +24,6 @@ logger = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FLAGS_MARK = "fraud_flags"
 CODES_MARK = "code_counts"
-# Activations are serialised and stamped inside their lock, but a transaction
-# may commit a moment after a later-stamped one is read: re-read a margin
-# (the rules are idempotent).
 RESCAN_MARGIN = timedelta(minutes=1)
 # A code lives OTP_TTL (5 min): by then its challenge will not change state again.
 CODES_SETTLE = timedelta(minutes=10)
@@ -69,21 +66,25 @@ def flags_refresh(*, limit: int | None = 2000, now: datetime | None = None) -> i
     advisory_lock("staff_console:flags_refresh")
     now = now or timezone.now()
     mark = _mark(FLAGS_MARK)
-    since = mark.scanned_to - RESCAN_MARGIN
-    new = User.objects.filter(activated_at__gte=since, activated_at__lte=now).order_by(
-        "activated_at", "pk"
-    )
+    new = User.objects.filter(
+        Q(activated_at__gt=mark.scanned_to) | Q(activated_at=mark.scanned_to, pk__gt=mark.last_pk),
+        activated_at__lte=now,
+    ).order_by("activated_at", "pk")
     rows = list((new[:limit] if limit else new).values(*MEMBER_FIELDS))
     if not rows:
         # The mark stays: the next scan's indexed range read costs the same.
         return 0
     candidates = _facts(rows)
-    full = limit is not None and len(rows) == limit
-    scanned_to = candidates[-1].activated_at if full else now
-    suspicions = _judge(candidates)
-    _store(suspicions, now=now)
-    mark.scanned_to = max(mark.scanned_to, scanned_to)  # type: ignore[type-var]
-    mark.save(update_fields=["scanned_to"])
+    _store(_judge(candidates), now=now)
+    if limit is not None and len(rows) == limit:
+        # More to read: go on right after the last row judged.
+        mark.scanned_to, mark.last_pk = candidates[-1].activated_at, candidates[-1].id
+    else:
+        # All read up to now. Activations are stamped inside their lock but may
+        # commit a moment after a scan: the next scan re-reads a margin (the
+        # rules are idempotent).
+        mark.scanned_to, mark.last_pk = now - RESCAN_MARGIN, 0
+    mark.save(update_fields=["scanned_to", "last_pk"])
     return len(candidates)
 
 
@@ -99,9 +100,7 @@ def _judge(candidates: list[rules.Member]) -> list[rules.Suspicion]:
         if inviter is None:
             continue
         for suspicion in (
-            rules.same_ip(
-                referral, inviter, window=timedelta(hours=settings.FRAUD_SAME_IP_HOURS)
-            ),
+            rules.same_ip(referral, inviter, window=timedelta(hours=settings.FRAUD_SAME_IP_HOURS)),
             rules.fast_activation(
                 referral, within=timedelta(seconds=settings.FRAUD_FAST_ACTIVATION_SECONDS)
             ),

@@ -76,9 +76,7 @@ def _flags_context(request: HttpRequest) -> dict[str, Any]:
     reason = request.GET.get("reason") or ""
     status = request.GET.get("status") or ""
     return {
-        "flags": selectors.flags_page(
-            reason=reason, status=status, number=request.GET.get("page")
-        ),
+        "flags": selectors.flags_page(reason=reason, status=status, number=request.GET.get("page")),
         "reason": reason if reason in FraudFlag.Reason.values else "",
         "status": status if status in FraudFlag.Status.values else "",
         "reasons": FraudFlag.Reason.choices,

@@ -53,7 +53,9 @@ def member_at(new_phone: Callable[[], str]) -> Callable[..., User]:
 
 @pytest.fixture
 def challenge_at() -> Callable[..., Challenge]:
-    def make(*, at: datetime | None = None, provider: str = "", used: bool = False, **extra: Any) -> Challenge:
+    def make(
+        *, at: datetime | None = None, provider: str = "", used: bool = False, **extra: Any
+    ) -> Challenge:
         at = at or timezone.now() - timedelta(minutes=1)
         return Challenge.objects.create(
             phone=extra.pop("phone", "+79991112233"),
