@@ -80,6 +80,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             # The operator's console counts members and activations by date range.
             models.Index(fields=["date_joined"], name="user_joined_idx"),
             models.Index(fields=["activated_at"], name="user_activated_idx"),
+            # The console lists the suspended apart: a handful among many members.
+            models.Index(
+                fields=["-suspended_at"],
+                name="user_suspended_idx",
+                condition=Q(suspended_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

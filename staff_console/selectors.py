@@ -256,28 +256,34 @@ def leaderboard_page(
         index = 1
     start = period.start(now)
     table = User._meta.db_table
+    # The page is cut before the second level is counted, so that only its 20
+    # inviters' children are read; the total is a window count over all of them.
     sql = f"""
         WITH direct AS (
             SELECT referred_by_id AS inviter_id, COUNT(*) AS n
             FROM {table}
             WHERE activated_at >= %s AND referred_by_id IS NOT NULL AND is_active
             GROUP BY referred_by_id
+        ), ranked AS (
+            SELECT d.inviter_id, d.n, COUNT(*) OVER () AS total
+            FROM direct d JOIN {table} u ON u.id = d.inviter_id
+            WHERE u.is_active
+            ORDER BY d.n DESC, d.inviter_id
+            LIMIT %s OFFSET %s
         )
-        SELECT u.id, u.phone, u.invite_code, d.n,
-            (SELECT COUNT(*) FROM {table} r JOIN {table} w ON w.referred_by_id = r.id
-             WHERE r.referred_by_id = u.id AND w.activated_at >= %s AND w.is_active),
-            COUNT(*) OVER ()
-        FROM direct d JOIN {table} u ON u.id = d.inviter_id
-        WHERE u.is_active
-        ORDER BY d.n DESC, u.id
-        LIMIT %s OFFSET %s
+        SELECT u.id, u.phone, u.invite_code, r.n,
+            COALESCE((SELECT SUM(d2.n) FROM {table} c JOIN direct d2 ON d2.inviter_id = c.id
+                      WHERE c.referred_by_id = u.id), 0),
+            r.total
+        FROM ranked r JOIN {table} u ON u.id = r.inviter_id
+        ORDER BY r.n DESC, u.id
     """  # noqa: S608 - the table name is ours, values are parameters
     offset = (index - 1) * LEADERBOARD_PAGE_SIZE
     with connection.cursor() as cursor:
-        cursor.execute(sql, [start, start, LEADERBOARD_PAGE_SIZE, offset])
+        cursor.execute(sql, [start, LEADERBOARD_PAGE_SIZE, offset])
         rows = cursor.fetchall()
     total = rows[0][5] if rows else 0
-    leaders = [Leader(r[0], str(r[1]), r[2], r[3], r[4]) for r in rows]
+    leaders = [Leader(r[0], str(r[1]), r[2], r[3], int(r[4])) for r in rows]
     paginator = _KnownCountPaginator(LEADERBOARD_PAGE_SIZE, total)
     if not rows and index > 1 and total == 0:
         index = 1
