@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -59,3 +60,6 @@ class FraudFlagAdmin(admin.ModelAdmin):
         "reviewed_at",
     )
     ordering = ("-updated_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # flags come from the rules, never by hand

@@ -154,3 +154,15 @@ def test_query_counts_do_not_grow_with_members(staff_client, member_at, challeng
         _queries(staff_client, "/staff/flags/"),
     ]
     assert small == larger
+
+
+def test_console_keeps_the_content_security_policy(staff_client, member_at):
+    member_at(inviter=member_at())
+    response = staff_client.get("/staff/?range=30d")
+    html = response.content.decode()
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy
+    # No inline style or script the policy would block; the chart is SVG markup.
+    assert " style=" not in html and "<style" not in html
+    assert all('nonce="' in tag for tag in re.findall(r"<script[^>]*>", html))
+    assert "<svg" in html and "cdn" not in html.lower()
