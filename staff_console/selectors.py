@@ -258,6 +258,8 @@ def leaderboard_page(
     table = User._meta.db_table
     # The page is cut before the second level is counted, so that only its 20
     # inviters' children are read; the total is a window count over all of them.
+    # Suspended inviters are left out through their partial index (a few rows),
+    # not by joining every member.
     sql = f"""
         WITH direct AS (
             SELECT referred_by_id AS inviter_id, COUNT(*) AS n
@@ -266,16 +268,23 @@ def leaderboard_page(
             GROUP BY referred_by_id
         ), ranked AS (
             SELECT d.inviter_id, d.n, COUNT(*) OVER () AS total
-            FROM direct d JOIN {table} u ON u.id = d.inviter_id
-            WHERE u.is_active
+            FROM direct d
+            WHERE d.inviter_id NOT IN (
+                SELECT id FROM {table} WHERE suspended_at IS NOT NULL
+            )
             ORDER BY d.n DESC, d.inviter_id
             LIMIT %s OFFSET %s
+        ), second AS (
+            SELECT c.referred_by_id AS inviter_id, SUM(d2.n) AS n
+            FROM ranked r
+            JOIN {table} c ON c.referred_by_id = r.inviter_id
+            JOIN direct d2 ON d2.inviter_id = c.id
+            GROUP BY c.referred_by_id
         )
-        SELECT u.id, u.phone, u.invite_code, r.n,
-            COALESCE((SELECT SUM(d2.n) FROM {table} c JOIN direct d2 ON d2.inviter_id = c.id
-                      WHERE c.referred_by_id = u.id), 0),
-            r.total
-        FROM ranked r JOIN {table} u ON u.id = r.inviter_id
+        SELECT u.id, u.phone, u.invite_code, r.n, COALESCE(s.n, 0), r.total
+        FROM ranked r
+        JOIN {table} u ON u.id = r.inviter_id
+        LEFT JOIN second s ON s.inviter_id = r.inviter_id
         ORDER BY r.n DESC, u.id
     """  # noqa: S608 - the table name is ours, values are parameters
     offset = (index - 1) * LEADERBOARD_PAGE_SIZE
