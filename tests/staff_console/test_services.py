@@ -300,13 +300,26 @@ def test_suspension_stops_refresh_and_access_tokens_at_once(client, make_member,
     assert profile.status_code == 401
 
 
-def test_suspension_blocks_a_new_code_sign_in(client, outbox, make_member, operator):
-    member = make_member()
+def test_suspension_blocks_a_new_code_sign_in_on_the_web_and_the_api(
+    client, outbox, make_member, operator
+):
+    member, api_member = make_member(), make_member()
     member_suspend(member=member, by=operator)
+    member_suspend(member=api_member, by=operator)
+
     client.post("/auth/phone/", {"phone": str(member.phone)})
-    client.post("/auth/code/", {"code": outbox[-1].code})
-    # Whatever the sign-in answers (h10's account_disabled), no session opens.
-    assert client.get("/profile/").status_code == 302
+    response = client.post("/auth/code/", {"code": outbox[-1].code})
+    assert response.status_code == 422
+    assert client.get("/profile/").status_code == 302  # no session opened
+
+    phone = str(api_member.phone)
+    asked = client.post("/api/v1/auth/code/", {"phone": phone}, content_type="application/json")
+    answer = client.post(
+        "/api/v1/auth/token/",
+        {"phone": phone, "code": outbox[-1].code, "challenge": asked.json()["challenge"]},
+        content_type="application/json",
+    )
+    assert (answer.status_code, answer.json()["code"]) == (403, "account_disabled")
 
 
 # --- codes sent per provider, beyond purge_challenges -----------------------
