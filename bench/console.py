@@ -51,9 +51,10 @@ def seed(members: int, challenges: int, roots: int = 1000) -> None:
     rng.shuffle(code_list)
     total = members + roots
     unusable = make_password(None)  # members sign in by code, never by password
+    first_pk = (User.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     users = []
     for i in range(total):
-        pk = i + 1
+        pk = first_pk + i
         joined = now - timedelta(days=120) + timedelta(seconds=i * (118 * 86400 / total))
         user = User(
             pk=pk,
@@ -65,19 +66,21 @@ def seed(members: int, challenges: int, roots: int = 1000) -> None:
         )
         if pk > roots:
             # Skewed: a few popular inviters, a long tail; always someone who joined earlier.
-            inviter = 1 + int((pk - 1) * rng.random() ** 3)
+            inviter = first_pk + int(i * rng.random() ** 3)
             user.referred_by_id = inviter
             user.activated_at = min(now, joined + timedelta(seconds=rng.randrange(20, 2 * 86400)))
             user.activation_ip = user.signup_ip
         users.append(user)
     # Patterns: bursts and sequential phones into a few inviters, same-IP referrals.
-    for block in range(50):
-        inviter = users[block * 7]
+    for block in range(min(50, members // 20)):
+        inviter = users[(block * 7) % roots]  # a root: no inviter of its own, so no cycle
         for k in range(6):
-            victim = users[roots + 5000 + block * 6 + k]
+            victim = users[roots + members // 2 + block * 6 + k]
             victim.referred_by_id = inviter.pk
             victim.activated_at = now - timedelta(days=block % 30, minutes=k)
-            victim.signup_ip = inviter.signup_ip
+            if block % 5 == 0:  # joined from the inviter's address soon after them
+                victim.signup_ip = inviter.signup_ip
+                victim.date_joined = inviter.date_joined + timedelta(hours=k + 1)
     User.objects.bulk_create(users, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute(
