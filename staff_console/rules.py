@@ -15,6 +15,9 @@ SAME_IP = "same_ip"
 BURST = "burst"
 FAST_ACTIVATION = "fast_activation"
 SEQUENTIAL_PHONES = "sequential_phones"
+# A popular inviter's burst or number block can run to thousands of rows: a flag
+# keeps the first ones, enough to judge it, so that it stays cheap to list.
+EVIDENCE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Suspicion:
     inviter_id: int
     subject_id: int | None
     evidence: list[dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        del self.evidence[EVIDENCE_MAX:]
 
 
 def network(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -153,5 +159,5 @@ def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def evidence_merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Old rows first, then the new ones not already there."""
-    return _unique([*old, *new])
+    """Old rows first, then the new ones not already there, up to EVIDENCE_MAX."""
+    return _unique([*old, *new])[:EVIDENCE_MAX]

@@ -347,3 +347,17 @@ def test_user_model_has_the_new_facts():
     assert {"signup_ip", "activation_ip", "suspended_at"} <= {
         f.name for f in User._meta.get_fields()
     }
+
+
+def test_a_flags_evidence_is_capped_so_the_list_stays_cheap(member_at, settings):
+    from staff_console.rules import EVIDENCE_MAX
+
+    settings.FRAUD_BURST_COUNT = 2
+    t = timezone.now() - timedelta(minutes=30)
+    inviter = member_at(joined=t - timedelta(days=1))
+    for n in range(EVIDENCE_MAX + 20):
+        member_at(
+            joined=t - timedelta(hours=1), inviter=inviter, activated=t + timedelta(seconds=n)
+        )
+    [flag] = flags("burst")
+    assert len(flag.evidence) == EVIDENCE_MAX
