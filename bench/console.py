@@ -42,7 +42,8 @@ def seed(members: int, challenges: int, roots: int = 1000) -> None:
     from auth_flow.models import Challenge
     from profiles.models import User
 
-    rng = random.Random(13)  # noqa: S311 - test data
+    first_pk = (User.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    rng = random.Random(first_pk)  # noqa: S311 - test data, new codes for a second seed
     now = timezone.now()
     codes: set[str] = set()
     while len(codes) < members + roots:
@@ -51,7 +52,6 @@ def seed(members: int, challenges: int, roots: int = 1000) -> None:
     rng.shuffle(code_list)
     total = members + roots
     unusable = make_password(None)  # members sign in by code, never by password
-    first_pk = (User.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     users = []
     for i in range(total):
         pk = first_pk + i
@@ -64,7 +64,7 @@ def seed(members: int, challenges: int, roots: int = 1000) -> None:
             password=unusable,
             signup_ip=f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
         )
-        if pk > roots:
+        if i >= roots:
             # Skewed: a few popular inviters, a long tail; always someone who joined earlier.
             inviter = first_pk + int(i * rng.random() ** 3)
             user.referred_by_id = inviter
