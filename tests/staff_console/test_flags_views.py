@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from site_config.staff import PASSWORD_BACKEND
 from staff_console.models import FraudFlag
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_review_refuses_another_verdict_and_an_off_site_next(staff_client, raise
 
 def test_review_and_suspend_need_the_csrf_token(operator, raised):
     client = Client(enforce_csrf_checks=True)
-    client.login(phone=str(operator.phone), password="a-long-operator-password")
+    client.force_login(operator, backend=PASSWORD_BACKEND)
     client.get("/staff/flags/")
     flag = FraudFlag.objects.first()
     assert client.post(f"/staff/flags/{flag.pk}/review/", {"status": "fraud"}).status_code == 403
