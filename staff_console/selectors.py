@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import phonenumbers
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from auth_flow.models import Challenge
 from profiles.models import User
+from site_config.phones import phone_display
 from staff_console.models import DailyCodeStat, FraudFlag, ScanMark
 
 LEADERBOARD_PAGE_SIZE = 20
@@ -213,16 +213,6 @@ def chart_get(*, period: Range, now: datetime | None = None) -> Chart:
         if n % label_every == 0:
             chart.ticks.append({"x": round(CHART_LEFT + n * slot + slot / 2, 1), "day": d.day})
     return chart
-
-
-def phone_display(phone: str) -> str:
-    """+79991234567 -> +7 999 123-45-67, as people read it."""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return phone
 
 
 @dataclass(frozen=True)
