@@ -343,7 +343,8 @@ def _challenge_attempt(
     challenge.state = Challenge.State.USED
     challenge.used_at = now
     challenge.save(update_fields=["state", "used_at"])
-    user, created = user_get_or_create(phone=phone)
+    # The address of a first sign-in is a fact the staff console's fraud rules read.
+    user, created = user_get_or_create(phone=phone, ip=ip)
     logger.info("code verified phone=%s ip=%s new_member=%s", masked, ip, created)
     return SignIn(user=user, created=created, device_token=device_token_issue(phone=phone))
 

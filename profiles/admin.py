@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from profiles.models import User
 from profiles.services import member_insert
 from site_config.phones import phone_display, phone_search_term
+from staff_console.admin import fraud_flags_html
 
 
 @admin.register(User)
@@ -26,10 +27,17 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("referred_by",)
     search_fields = ("phone", "invite_code", "referred_by__phone", "referred_by__invite_code")
     list_filter = ("is_staff", "is_active")
-    readonly_fields = ("invite_code", "referred_by", "activated_at", "date_joined", "last_login")
+    readonly_fields = (
+        "invite_code",
+        "referred_by",
+        "activated_at",
+        "date_joined",
+        "last_login",
+        "fraud_flags",
+    )
     fieldsets = (
         (None, {"fields": ("phone", "password")}),
-        (_("Referral"), {"fields": ("invite_code", "referred_by", "activated_at")}),
+        (_("Referral"), {"fields": ("invite_code", "referred_by", "activated_at", "fraud_flags")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -72,6 +80,11 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("invited by"), ordering="referred_by__phone")
     def referred_by_shown(self, obj: User) -> str | None:
         return phone_display(obj.referred_by.phone) if obj.referred_by else None
+
+    @admin.display(description=_("fraud flags"))
+    def fraud_flags(self, obj: User) -> str:
+        # Read-only: staff review flags on the console (/staff/flags/).
+        return fraud_flags_html(member=obj)
 
     @admin.display(description=_("referrals"), ordering="referral_total")
     def referral_count(self, obj: User) -> int:

@@ -31,6 +31,7 @@ from site_config.api import (
     error_response,
     validation_example,
 )
+from site_config.http import client_ip
 
 PROFILE_EXAMPLE = OpenApiExample(
     "member",
@@ -150,7 +151,11 @@ class InviteActivateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = invite_activate(user=request.user, code=serializer.validated_data["invite_code"])
+        member = invite_activate(
+            user=request.user,
+            code=serializer.validated_data["invite_code"],
+            ip=client_ip(request),
+        )
         return Response(ProfileSerializer.represent(_profile(member)))
 
 

@@ -60,6 +60,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     referrals_count = models.PositiveIntegerField(_("referrals"), default=0, editable=False)
     referrals_changes = models.PositiveBigIntegerField(default=0, editable=False)
 
+    # Facts for fraud review (staff_console): where a member first signed in and
+    # where they entered a friend's code. Nulled after FRAUD_IP_RETENTION_DAYS.
+    signup_ip = models.GenericIPAddressField(_("IP at first sign-in"), null=True, blank=True)
+    activation_ip = models.GenericIPAddressField(_("IP at activation"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+
     objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "phone"
@@ -80,6 +86,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # Serves the referrals list (newest first) and its change check.
             models.Index(fields=["referred_by", "-activated_at"], name="user_referrals_idx"),
+            # The operator's console counts members and activations by date range.
+            models.Index(fields=["date_joined"], name="user_joined_idx"),
+            models.Index(fields=["activated_at"], name="user_activated_idx"),
+            # The console lists the suspended apart: a handful among many members.
+            models.Index(
+                fields=["-suspended_at"],
+                name="user_suspended_idx",
+                condition=Q(suspended_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

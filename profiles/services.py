@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,18 +44,18 @@ def member_insert(*, user: User) -> User:
 
 
 @transaction.atomic
-def user_get_or_create(*, phone: str) -> tuple[User, bool]:
+def user_get_or_create(*, phone: str, ip: str = "") -> tuple[User, bool]:
     """The member with this phone, created with a fresh invite code on first sign-in.
 
     Parallel first sign-ins of one phone meet at the unique constraint: the
-    loser finds the winner's row.
+    loser finds the winner's row. A new member's sign-in IP is kept for fraud review.
     """
     user = User.objects.filter(phone=phone).first()
     if user is not None:
         return user, False
     try:
         with transaction.atomic():
-            return User.objects.create_user(phone), True
+            return User.objects.create_user(phone, signup_ip=ip or None), True
     except IntegrityError:
         return User.objects.get(phone=phone), False
 
@@ -64,7 +65,7 @@ ACTIVATION_LOCK = "profiles:invite_activate"
 
 
 @transaction.atomic
-def invite_activate(*, user: User, code: str) -> User:
+def invite_activate(*, user: User, code: str, ip: str = "") -> User:
     """Record that `user` joined with `code`'s owner. Once per member, never a cycle.
 
     Activations take one shared lock: the cycle check reads other members'
@@ -76,7 +77,8 @@ def invite_activate(*, user: User, code: str) -> User:
     owner = invite_owner_get(user=member, code=code)
     member.referred_by = owner
     member.activated_at = timezone.now()
-    member.save(update_fields=["referred_by", "activated_at"])
+    member.activation_ip = ip or None
+    member.save(update_fields=["referred_by", "activated_at", "activation_ip"])
     # In the same transaction: the inviter's stored count never disagrees with the rows.
     User.objects.filter(pk=owner.pk).update(
         referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
@@ -158,3 +160,46 @@ def referrals_version_forget(*, member_pk: int) -> None:
     """
     if settings.REDIS_URL:
         transaction.on_commit(lambda: cache.delete(referrals_version_key(member_pk)))
+
+
+@transaction.atomic
+def member_suspend(*, member: User, by: User) -> User:
+    """Shut a member out at once: no sign-in, no session, no refresh token.
+
+    Inactive members fail ModelBackend.get_user (their sessions stop on the next
+    request) and simplejwt's CHECK_USER_IS_ACTIVE (access tokens); their refresh
+    tokens are blacklisted here so that none can be exchanged again.
+    """
+    from rest_framework_simplejwt.token_blacklist.models import (
+        BlacklistedToken,
+        OutstandingToken,
+    )
+
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.suspended_at is None:
+        member.suspended_at = timezone.now()
+    member.is_active = False
+    member.save(update_fields=["is_active", "suspended_at"])
+    outstanding = OutstandingToken.objects.filter(user=member, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    logger.warning("member suspended member=%s by=%s", member.pk, by.pk)
+    return member
+
+
+def member_ips_purge(*, older_than: timedelta, batch_size: int = 5000) -> int:
+    """Forget sign-in and activation IPs recorded longer ago than `older_than`. Idempotent.
+
+    Batched by primary key so that a large purge never holds long row locks.
+    """
+    cutoff = timezone.now() - older_than
+    cleared = 0
+    for field, when in (("signup_ip", "date_joined"), ("activation_ip", "activated_at")):
+        stale = User.objects.filter(**{f"{field}__isnull": False, f"{when}__lt": cutoff})
+        while True:
+            ids = list(stale.values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                break
+            cleared += User.objects.filter(pk__in=ids).update(**{field: None})
+    return cleared

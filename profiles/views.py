@@ -23,7 +23,7 @@ from profiles.selectors import (
     referrals_version_share,
 )
 from profiles.services import invite_activate
-from site_config.http import member_required, render_page
+from site_config.http import client_ip, member_required, render_page
 
 # A friend's code from a share link (`/?invite=CODE`), kept through sign-in in a
 # signed cookie: a session would write a database row for every visitor who
@@ -79,7 +79,9 @@ def invite_submit(request: HttpRequest) -> HttpResponse:
     activated = False
     if form.is_valid():
         try:
-            member = invite_activate(user=member, code=form.cleaned_data["invite_code"])
+            member = invite_activate(
+                user=member, code=form.cleaned_data["invite_code"], ip=client_ip(request)
+            )
         except InviteError as error:
             form.add_error("invite_code", error.message)
         else:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "profiles",
     "auth_flow",
+    "staff_console",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,16 @@ OTP_ALLOWED_REGIONS: list[str] = env.list("OTP_ALLOWED_REGIONS", default=[])
 OTP_GLOBAL_HOURLY = env.int("OTP_GLOBAL_HOURLY", default=1000)
 OTP_REGION_HOURLY = env.int("OTP_REGION_HOURLY", default=200)
 
+# Fraud flags on the operator's console (/staff/, staff_console).
+FRAUD_SAME_IP_HOURS = env.int("FRAUD_SAME_IP_HOURS", default=72)
+FRAUD_BURST_COUNT = env.int("FRAUD_BURST_COUNT", default=5)
+FRAUD_BURST_MINUTES = env.int("FRAUD_BURST_MINUTES", default=10)
+FRAUD_FAST_ACTIVATION_SECONDS = env.int("FRAUD_FAST_ACTIVATION_SECONDS", default=30)
+FRAUD_SEQUENTIAL_COUNT = env.int("FRAUD_SEQUENTIAL_COUNT", default=3)
+# Sign-up and activation IPs are personal data: kept this long, then nulled
+# by `manage.py purge_member_ips`.
+FRAUD_IP_RETENTION_DAYS = env.int("FRAUD_IP_RETENTION_DAYS", default=90)
+
 # --- Cache and sessions (h12) ---
 # With REDIS_URL (e.g. redis://127.0.0.1:6379/0) every process shares one cache,
 # Django's built-in Redis backend, and sessions are read from it (`cached_db`:
@@ -361,5 +372,6 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "auth_flow": {"level": LOG_LEVEL},
         "profiles": {"level": LOG_LEVEL},
+        "staff_console": {"level": LOG_LEVEL},
     },
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("webhooks/twilio/status/", webhooks.twilio_status, name="twilio-status"),
     path("admin/", admin.site.urls),
+    path("staff/", include("staff_console.urls")),
 ]
 
 handler400 = "site_config.api.bad_request"

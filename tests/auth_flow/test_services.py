@@ -74,6 +74,18 @@ def test_right_code_signs_in_and_creates_the_member_once(new_phone, outbox, age_
     assert User.objects.filter(phone=phone).count() == 1
 
 
+def test_first_sign_in_records_the_members_address_for_fraud_review(
+    new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    verify(phone, *issue(phone, outbox), ip="198.51.100.20")
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    verify(phone, *issue(phone, outbox), ip="192.0.2.99")
+
+    # The first sign-in's address, not overwritten by later ones.
+    assert User.objects.get(phone=phone).signup_ip == "198.51.100.20"
+
+
 def test_wrong_code_says_how_many_attempts_remain(new_phone, outbox):
     phone = new_phone()
     code, token = issue(phone, outbox)

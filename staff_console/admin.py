@@ -1,0 +1,65 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+
+from profiles.models import User
+from staff_console.models import FraudFlag
+from staff_console.selectors import flags_of_member
+
+
+def fraud_flags_html(*, member: User) -> str:
+    """The flags raised about a member (as inviter or referral), for their admin page."""
+    if member.pk is None:
+        return "—"
+    flags = list(flags_of_member(member=member)[:50])
+    if not flags:
+        return gettext("No flags.")
+    items = format_html_join(
+        "",
+        '<li data-flag="{}">{} ({}) — {} — {}</li>',
+        (
+            (
+                flag.reason,
+                flag.get_reason_display(),
+                flag.reason,
+                flag.get_status_display(),
+                "; ".join(
+                    f"{row.get('phone', '')} {row.get('event', '')} {row.get('at', '')[:19]}"
+                    + (f" {row['ip']}" if row.get("ip") else "")
+                    for row in flag.evidence
+                ),
+            )
+            for flag in flags
+        ),
+    )
+    link = reverse("staff_console:flags")
+    return format_html(
+        '<ul class="fraud-flags">{}</ul><a href="{}">{}</a>',
+        items,
+        link,
+        gettext("Review on the console"),
+    )
+
+
+@admin.register(FraudFlag)
+class FraudFlagAdmin(admin.ModelAdmin):
+    list_display = ("reason", "inviter", "subject", "status", "raised_at", "reviewed_by")
+    list_filter = ("reason", "status")
+    list_select_related = ("inviter", "subject", "reviewed_by")
+    search_fields = ("inviter__phone", "inviter__invite_code", "subject__phone")
+    readonly_fields = (
+        "reason",
+        "inviter",
+        "subject",
+        "evidence",
+        "raised_at",
+        "updated_at",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    ordering = ("-updated_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # flags come from the rules, never by hand

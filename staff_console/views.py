@@ -1,0 +1,159 @@
+"""The operator's console: one view per screen, answering htmx with the page's
+own fragment and everyone else with the whole page."""
+
+from typing import Any
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from profiles.models import User
+from profiles.services import member_suspend as profiles_member_suspend
+from site_config.staff import staff_required
+from staff_console import selectors, services
+from staff_console.csv_export import csv_lines
+from staff_console.models import FraudFlag
+
+CONSOLE = "staff_console/console.html"
+FLAGS = "staff_console/flags.html"
+
+
+def _fragment_wanted(request: HttpRequest) -> bool:
+    """htmx asked for a part of the page (a history restore wants the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    # One URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _refresh() -> None:
+    """Bring the flags and daily code counts up to date: each reads only what is new."""
+    services.flags_refresh()
+    services.code_counts_rollup()
+
+
+@staff_required
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    _refresh()
+    period = selectors.range_get(request.GET.get("range"))
+    leaders = selectors.leaderboard_page(period=period, number=request.GET.get("page"))
+    context: dict[str, Any] = {
+        "period": period,
+        "ranges": selectors.RANGES.values(),
+        "leaders": leaders,
+    }
+    if _fragment_wanted(request) and request.htmx.target == "leaderboard":  # type: ignore[attr-defined]
+        return _vary(render(request, f"{CONSOLE}#leaderboard", context))
+    context["stats"] = selectors.stats_get(period=period)
+    context["chart"] = selectors.chart_get(period=period)
+    if _fragment_wanted(request):
+        return _vary(render(request, f"{CONSOLE}#range-section", context))
+    suspended, suspended_count = selectors.suspended_list()
+    context.update(
+        open_flags=selectors.open_flags_count(),
+        suspended=suspended,
+        suspended_count=suspended_count,
+    )
+    return _vary(render(request, CONSOLE, context))
+
+
+def _flags_context(request: HttpRequest) -> dict[str, Any]:
+    reason = request.GET.get("reason") or ""
+    status = request.GET.get("status") or ""
+    return {
+        "flags": selectors.flags_page(reason=reason, status=status, number=request.GET.get("page")),
+        "reason": reason if reason in FraudFlag.Reason.values else "",
+        "status": status if status in FraudFlag.Status.values else "",
+        "reasons": FraudFlag.Reason.choices,
+        "statuses": FraudFlag.Status.choices,
+        "back": request.get_full_path(),
+    }
+
+
+@staff_required
+@require_GET
+def flags(request: HttpRequest) -> HttpResponse:
+    _refresh()
+    context = _flags_context(request)
+    if _fragment_wanted(request):
+        return _vary(render(request, f"{FLAGS}#flag-list", context))
+    return _vary(render(request, FLAGS, context))
+
+
+def _back_to_flags(request: HttpRequest) -> HttpResponse:
+    """After a form post without JavaScript: the flags page as it was (303)."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("staff_console:flags")
+    return HttpResponseRedirect(back, status=303)
+
+
+def _page_url(request: HttpRequest) -> str:
+    """The page an htmx request came from, for the no-JavaScript `next` of a new row."""
+    page = request.htmx.current_url_abs_path or ""  # type: ignore[attr-defined]
+    return page if page.startswith("/") else reverse("staff_console:flags")
+
+
+@staff_required
+@require_POST
+def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = get_object_or_404(FraudFlag, pk=pk)
+    status = request.POST.get("status", "")
+    if status not in (FraudFlag.Status.REVIEWED, FraudFlag.Status.FRAUD):
+        return HttpResponseBadRequest("status must be reviewed or fraud")
+    services.flag_review(flag=flag, status=status, by=request.user)  # type: ignore[arg-type]
+    if _fragment_wanted(request):
+        context = {
+            "flag": selectors.flag_get(pk=flag.pk),
+            "just_reviewed": True,
+            "back": _page_url(request),
+        }
+        return render(request, f"{FLAGS}#flag-row", context)
+    return _back_to_flags(request)
+
+
+@staff_required
+@require_POST
+def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(User, pk=pk)
+    if member.pk == request.user.pk:
+        return HttpResponseBadRequest("staff cannot suspend themselves")
+    profiles_member_suspend(member=member, by=request.user)  # type: ignore[arg-type]
+    flag_id = request.POST.get("flag", "")
+    if _fragment_wanted(request) and flag_id.isdigit():
+        flag = get_object_or_404(FraudFlag.objects.select_related("inviter"), pk=int(flag_id))
+        context = {
+            "flag": selectors.flag_get(pk=flag.pk),
+            "just_suspended": True,
+            "back": _page_url(request),
+        }
+        return render(request, f"{FLAGS}#flag-row", context)
+    return _back_to_flags(request)
+
+
+@staff_required
+@require_GET
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every member as CSV, streamed: a chunk of members in memory at a time."""
+    response = StreamingHttpResponse(
+        csv_lines(selectors.export_rows()), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="members-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

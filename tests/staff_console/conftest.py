@@ -1,0 +1,75 @@
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from auth_flow.models import Challenge
+from profiles.models import User
+from site_config.staff import PASSWORD_BACKEND
+
+STAFF_PASSWORD = "a-long-operator-password"
+
+
+@pytest.fixture
+def operator(db: None) -> User:
+    return User.objects.create_user("+79990000001", STAFF_PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def staff_client(client: Client, operator: User) -> Client:
+    """A staff member signed in with their password, as the console requires (the
+    session records the password backend; the form itself is tested in test_views)."""
+    client.force_login(operator, backend=PASSWORD_BACKEND)
+    return client
+
+
+@pytest.fixture
+def member_at(new_phone: Callable[[], str]) -> Callable[..., User]:
+    """A member with the facts a test needs, set directly (times, IPs, inviter)."""
+
+    def make(
+        *,
+        phone: str | None = None,
+        joined: datetime | None = None,
+        inviter: User | None = None,
+        activated: datetime | None = None,
+        signup_ip: str | None = None,
+        activation_ip: str | None = None,
+    ) -> User:
+        joined = joined or timezone.now() - timedelta(days=1)
+        user = User.objects.create_user(
+            phone or new_phone(), date_joined=joined, signup_ip=signup_ip
+        )
+        if inviter is not None:
+            user.referred_by = inviter
+            user.activated_at = activated or joined + timedelta(minutes=5)
+            user.activation_ip = activation_ip
+            user.save(update_fields=["referred_by", "activated_at", "activation_ip"])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def challenge_at() -> Callable[..., Challenge]:
+    def make(
+        *, at: datetime | None = None, provider: str = "", used: bool = False, **extra: Any
+    ) -> Challenge:
+        at = at or timezone.now() - timedelta(minutes=1)
+        return Challenge.objects.create(
+            phone=extra.pop("phone", "+79991112233"),
+            ip="203.0.113.5",
+            code_hash="0" * 64,
+            state=Challenge.State.USED if used else Challenge.State.PENDING,
+            attempts_left=3,
+            created_at=at,
+            expires_at=at + timedelta(minutes=5),
+            used_at=at + timedelta(seconds=20) if used else None,
+            provider=provider,
+            **extra,
+        )
+
+    return make

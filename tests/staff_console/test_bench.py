@@ -1,0 +1,25 @@
+"""bench/console.py's seed, small: the console answers every page over it and the
+rules find the patterns it plants. The figures themselves live in the bench."""
+
+import pytest
+
+from bench.console import seed
+from staff_console.models import FraudFlag
+from staff_console.services import flags_refresh
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def test_the_bench_seed_serves_every_console_page(staff_client):
+    seed(members=40, challenges=10, roots=5)  # the second seed starts after existing ids
+    seed(members=400, challenges=300, roots=50)
+    while flags_refresh(limit=200) == 200:
+        pass
+    assert FraudFlag.objects.filter(reason="burst").exists()
+    assert FraudFlag.objects.filter(reason="same_ip").exists()
+    for path in ("/staff/?range=today", "/staff/?range=90d", "/staff/flags/?reason=burst"):
+        assert staff_client.get(path).status_code == 200
+    fragment = staff_client.get("/staff/?range=30d", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    rows = b"".join(staff_client.get("/staff/export.csv").streaming_content).count(b"\n")
+    assert rows == 1 + 45 + 450 + 1  # header, the seeds, the operator
