@@ -126,7 +126,13 @@ def test_the_cron_job_runs_existing_management_commands_daily():
     commands = [shlex.split(step) for step in _shell_steps(cron)]
 
     assert [argv[:2] for argv in commands] == [["python", "manage.py"]] * len(commands)
-    assert [argv[2] for argv in commands] == ["purge_challenges", "clearsessions"]
+    # The console's daily counts are rolled up before the challenges behind them go.
+    assert [argv[2] for argv in commands] == [
+        "refresh_fraud_flags",
+        "purge_challenges",
+        "clearsessions",
+        "purge_member_ips",
+    ]
     assert {argv[2] for argv in commands} <= set(get_commands())
     minute, hour, *every_day = cron["schedule"].split()
     assert minute.isdigit() and hour.isdigit() and every_day == ["*", "*", "*"]
