@@ -2,12 +2,13 @@
 
 from collections.abc import Callable
 
-import psycopg
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 from psycopg_pool import PoolTimeout
+
+from site_config.db_engine.base import database_answers
 
 HEALTH_PATH = "/healthz"
 
@@ -39,12 +40,10 @@ def _database_answers() -> None:
         with pool.connection(timeout=settings.HEALTH_DB_TIMEOUT) as conn:
             conn.execute("SELECT 1")
     except PoolTimeout:
-        # Either every pooled connection is busy (a burst of code requests: the
-        # database is fine and the instance must stay in rotation) or none can be
-        # made (an outage). A connection of the probe's own tells which; a stopped
-        # server refuses it at once, so the answer still comes within the second.
-        with psycopg.connect(conninfo=pool.conninfo, **pool.kwargs) as conn:
-            conn.execute("SELECT 1")
+        # Every pooled connection busy (a burst: the database is fine and the
+        # instance must stay in rotation) or none can be made (an outage).
+        if not database_answers(pool):
+            raise
 
 
 class HealthCheckMiddleware:

@@ -122,6 +122,9 @@ DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 # Under normal load a connection is free within milliseconds (short transactions).
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=2.0)
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=2)
+# A pool timeout while the database answers means a burst holds every connection,
+# not an outage: such a request waits this much longer (site_config/db_engine).
+DB_POOL_BUSY_TIMEOUT = env.float("DB_POOL_BUSY_TIMEOUT", default=15.0)
 # How long /healthz waits for the database before saying 503 (must answer within 1 s).
 HEALTH_DB_TIMEOUT = 0.5
 # Retry-After of the 503 answers while the database is unreachable.
@@ -130,6 +133,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's pool (psycopg 3) keeps connections bounded per process while
     # many threads wait on the SMS gateway without holding one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's backend, telling a busy pool from a dead database (site_config/db_engine).
+    DATABASES["default"]["ENGINE"] = "site_config.db_engine"
     # The pool checks a connection before lending it: after a database restart its
     # idle connections are dead, and without the check the first requests after
     # recovery would still fail.
