@@ -10,3 +10,8 @@ class AuthFlowConfig(AppConfig):
         from auth_flow import checks  # registers the system checks
 
         checks.sms_configuration_refuse()
+
+        from auth_flow.views import phone_form_unavailable
+        from site_config.outage import outage_forms
+
+        outage_forms["/auth/phone/"] = phone_form_unavailable

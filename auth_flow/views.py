@@ -23,7 +23,7 @@ from auth_flow.errors import (
 from auth_flow.forms import CodeForm, PhoneForm
 from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
-from profiles.views import pending_invite_remember
+from profiles.pending_invite import pending_invite_remember
 from site_config.api import expected_outage
 from site_config.http import client_ip, redirect_page, render_page
 from site_config.staff import PHONE_CODE_BACKEND
@@ -95,6 +95,15 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_DEMO_CODE] = issued.demo_code
     context = _code_context(request, CodeForm(), resend_in=issued.resend_in)
     return render_page(request, CODE, "code-form", context)
+
+
+def phone_form_unavailable(request: HttpRequest, notice: str) -> HttpResponse:
+    """The sign-in form again during a database outage: the typed phone and the notice
+    (site_config/outage.py calls this; nothing here touches the database)."""
+    form = PhoneForm(request.POST)
+    form.is_valid()
+    form.add_error(None, notice)
+    return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=503)
 
 
 @require_POST

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
@@ -14,6 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from profiles.errors import InviteError
 from profiles.forms import InviteForm
 from profiles.models import User
+from profiles.pending_invite import (
+    INVITE_COOKIE,
+    pending_invite,
+    pending_invite_remember,
+)
 from profiles.selectors import (
     invite_code_normalize,
     invite_owner_get,
@@ -24,38 +28,6 @@ from profiles.selectors import (
 )
 from profiles.services import invite_activate
 from site_config.http import client_ip, member_required, render_page
-
-# A friend's code from a share link (`/?invite=CODE`), kept through sign-in in a
-# signed cookie: a session would write a database row for every visitor who
-# opens a link, even one who never signs in (or a bot).
-INVITE_COOKIE = "pending_invite"
-INVITE_COOKIE_SALT = "profiles.pending_invite"
-INVITE_COOKIE_MAX_AGE = 7 * 24 * 3600
-
-
-def pending_invite_remember(request: HttpRequest, response: HttpResponse, code: str) -> None:
-    """Keep the share link's code for the profile's invite form, on `response`."""
-    # Longer than any code, so a mistyped link still shows what it carried.
-    code = invite_code_normalize(code)[:16]
-    if not code or code == pending_invite(request):
-        return
-    response.set_signed_cookie(
-        INVITE_COOKIE,
-        code,
-        salt=INVITE_COOKIE_SALT,
-        max_age=INVITE_COOKIE_MAX_AGE,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-
-
-def pending_invite(request: HttpRequest) -> str:
-    """The remembered code, or "" (none, expired or tampered with)."""
-    return request.get_signed_cookie(
-        INVITE_COOKIE, default="", salt=INVITE_COOKIE_SALT, max_age=INVITE_COOKIE_MAX_AGE
-    )
-
 
 PROFILE = "profiles/profile.html"
 REFERRALS = "profiles/referrals.html"

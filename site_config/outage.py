@@ -14,6 +14,7 @@ the session is left unread (SessionMiddleware saves no session on a 5xx).
 
 import logging
 import sys
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -23,14 +24,17 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
-from auth_flow.forms import PhoneForm
 from site_config.api import SERVICE_UNAVAILABLE_DETAIL, error_body
 
 logger = logging.getLogger(__name__)
 
 NOTICE = SERVICE_UNAVAILABLE_DETAIL
 OUTAGE_PAGE = "503.html"
-SIGN_IN = "auth_flow/sign_in.html"
+
+# Forms an app answers itself during an outage, by path: the app knows its form
+# and template (site_config imports no app). Registered in the app's ready();
+# the callable gets the request and the notice, and must not touch the database.
+outage_forms: dict[str, Callable[[HttpRequest, str], HttpResponse]] = {}
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
@@ -80,13 +84,9 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
 
 def _page(request: HttpRequest) -> HttpResponse:
     htmx = bool(getattr(request, "htmx", False))
-    if request.method == "POST" and request.path == "/auth/phone/":
-        # The sign-in form again, with the typed phone and the notice above it.
-        form = PhoneForm(request.POST)
-        form.is_valid()
-        form.add_error(None, NOTICE)
-        template = f"{SIGN_IN}#phone-form" if htmx else SIGN_IN
-        return render(request, template, {"form": form}, status=503)
+    own_form = outage_forms.get(request.path) if request.method == "POST" else None
+    if own_form is not None:
+        return own_form(request, str(NOTICE))
     context = {"notice": NOTICE, "retry": _retry_form(request)}
     response = render(
         request, f"{OUTAGE_PAGE}#outage-card" if htmx else OUTAGE_PAGE, context, status=503
