@@ -33,3 +33,10 @@ class InviteCycle(InviteError):
 
     def __init__(self) -> None:
         super().__init__(_("This member joined through you, so you cannot enter their code."))
+
+
+class SuspendOwnAccount(DomainError):
+    code = "suspend_own_account"
+
+    def __init__(self) -> None:
+        super().__init__(_("You cannot suspend your own account."))

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from profiles.errors import SuspendOwnAccount
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
 from profiles.selectors import VERSION_CACHE_SECONDS, invite_owner_get, referrals_version_key
 from site_config.db import advisory_lock
@@ -168,8 +169,11 @@ def member_suspend(*, member: User, by: User) -> User:
 
     Inactive members fail ModelBackend.get_user (their sessions stop on the next
     request) and simplejwt's CHECK_USER_IS_ACTIVE (access tokens); their refresh
-    tokens are blacklisted here so that none can be exchanged again.
+    tokens are blacklisted here so that none can be exchanged again. Staff cannot
+    suspend themselves (they would lock the console's last operator out).
     """
+    if member.pk == by.pk:
+        raise SuspendOwnAccount
     from rest_framework_simplejwt.token_blacklist.models import (
         BlacklistedToken,
         OutstandingToken,

@@ -17,6 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from profiles.errors import SuspendOwnAccount
 from profiles.models import User
 from profiles.services import member_suspend as profiles_member_suspend
 from site_config.staff import staff_required
@@ -131,9 +132,10 @@ def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
-    if member.pk == request.user.pk:
-        return HttpResponseBadRequest("staff cannot suspend themselves")
-    profiles_member_suspend(member=member, by=request.user)  # type: ignore[arg-type]
+    try:
+        profiles_member_suspend(member=member, by=request.user)  # type: ignore[arg-type]
+    except SuspendOwnAccount as error:
+        return HttpResponseBadRequest(error.message)
     flag_id = request.POST.get("flag", "")
     if _fragment_wanted(request) and flag_id.isdigit():
         flag = get_object_or_404(FraudFlag.objects.select_related("inviter"), pk=int(flag_id))

@@ -2,12 +2,19 @@
 
 import pytest
 
-from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
+from profiles.errors import (
+    InviteAlreadyActivated,
+    InviteCycle,
+    InviteNotFound,
+    InviteOwnCode,
+    SuspendOwnAccount,
+)
 from profiles.models import INVITE_CODE_ALPHABET, User
 from profiles.selectors import invite_owner_get
 from profiles.services import (
     invite_activate,
     invite_code_generate,
+    member_suspend,
     referrals_recount,
     user_get_or_create,
 )
@@ -212,3 +219,12 @@ def test_recount_repairs_a_drifted_count_and_reports_it(make_member):
     assert referrals_recount() == [(owner.pk, 7, 1)]
     assert stored(owner)[0] == 1 and stored(fine) == (1, 1)
     assert referrals_recount() == []
+
+
+@pytest.mark.django_db
+def test_staff_cannot_suspend_their_own_account(make_member):
+    operator = make_member()
+    with pytest.raises(SuspendOwnAccount):
+        member_suspend(member=operator, by=operator)
+    operator.refresh_from_db()
+    assert operator.is_active and operator.suspended_at is None
