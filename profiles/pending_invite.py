@@ -20,7 +20,9 @@ def pending_invite_remember(request: HttpRequest, response: HttpResponse, code: 
     """Keep the share link's code for the profile's invite form, on `response`."""
     # Longer than any code, so a mistyped link still shows what it carried.
     code = invite_code_normalize(code)[:16]
-    if not code or code == pending_invite(request):
+    # A header carries only Latin-1 (gunicorn answers 500 otherwise), and no
+    # invite code has anything but ASCII letters and digits.
+    if not code or not (code.isascii() and code.isalnum()) or code == pending_invite(request):
         return
     response.set_signed_cookie(
         INVITE_COOKIE,

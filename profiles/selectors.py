@@ -16,8 +16,13 @@ from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
 REFERRALS_PAGE_SIZE = 50
 
 
+# Cyrillic capitals that look like Latin ones: a code read aloud or typed on a
+# Russian keyboard layout ("АВС234") means the Latin code it looks like.
+_CYRILLIC_LOOK_ALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
+
+
 def invite_code_normalize(code: str) -> str:
-    return code.strip().upper()
+    return code.strip().upper().translate(_CYRILLIC_LOOK_ALIKES)
 
 
 def invite_code_is_well_formed(code: str) -> bool:

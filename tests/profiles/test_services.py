@@ -71,6 +71,15 @@ def test_invite_code_input_is_trimmed_and_case_insensitive(make_member):
     assert member.referred_by == owner
 
 
+def test_invite_code_typed_in_cyrillic_look_alikes_means_the_latin_code(make_member):
+    owner, member = make_member(), make_member()
+    owner.invite_code = "ABC234"  # all three letters have Cyrillic twins
+    owner.save(update_fields=["invite_code"])
+    invite_activate(user=member, code="авс234")  # Cyrillic а, в, с
+    member.refresh_from_db()
+    assert member.referred_by == owner
+
+
 def test_unknown_code_is_invite_not_found(make_member):
     with pytest.raises(InviteNotFound) as error:
         invite_activate(user=make_member(), code="ZZZZZZ")

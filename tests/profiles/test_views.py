@@ -385,3 +385,22 @@ def test_the_first_poll_after_a_profile_view_is_already_the_cheap_one(
     version = re.search(r"\?v=([^\"]+)\"", html).group(1)
     with django_assert_num_queries(1):  # the session; Redis in production
         assert signed_in.get(f"/profile/referrals/?v={version}", **HX).status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/", "/profile/"])
+def test_share_link_with_letters_outside_latin_1_is_served_and_not_remembered(client, member, path):
+    # gunicorn refuses a header that is not Latin-1 with a 500.
+    if path == "/profile/":
+        client.force_login(member)
+    response = client.get(f"{path}?invite=ЖЖЖ234")
+
+    assert response.status_code in (200, 302)
+    response.cookies.output().encode("latin-1")
+    assert "pending_invite" not in response.cookies
+
+
+def test_share_link_in_cyrillic_look_alikes_is_remembered_as_the_latin_code(client):
+    response = client.get("/?invite=АВС234")  # Cyrillic А, В, С
+
+    assert response.status_code == 200
+    assert response.cookies["pending_invite"].value.startswith("ABC234:")
