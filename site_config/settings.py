@@ -318,6 +318,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             # Several deployments (or test runs) may share one Redis.
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="referral"),
+            # A Redis that hangs must not hold requests: each call gives up quickly
+            # and the cache answers a miss (site_config/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

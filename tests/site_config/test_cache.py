@@ -52,3 +52,59 @@ def test_threads_share_the_client_safely(cache):
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Settings pointing at a Redis that refuses every connection (a restart)."""
+    from django.core.cache import caches
+
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "site_config.cache.SharedClientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    yield
+    caches._settings = None  # noqa: SLF001 - let the next test build its caches afresh
+
+
+def test_an_unreachable_redis_answers_misses_instead_of_raising():
+    down = SharedClientRedisCache(
+        f"redis://127.0.0.1:{_free_port()}/0", {"OPTIONS": {"socket_connect_timeout": 0.5}}
+    )
+    assert down.get("k", "fallback") == "fallback"
+    assert down.add("k", 1) is False
+    assert down.set("k", 1) is None
+    assert down.delete("k") is False
+    assert down.get_many(["a", "b"]) == {}
+
+
+@pytest.mark.django_db
+def test_members_sign_in_poll_and_activate_while_redis_restarts(client, redis_down, outbox):
+    from profiles.models import User
+    from site_config.staff import PHONE_CODE_BACKEND
+
+    inviter = User.objects.create_user("+79991230106")
+    member = User.objects.create_user("+79991230107")
+    client.force_login(member, backend=PHONE_CODE_BACKEND)
+
+    assert client.get("/profile/").status_code == 200
+    assert client.get("/profile/referrals/?v=0", HTTP_HX_REQUEST="true").status_code in (200, 204)
+    activated = client.post("/profile/invite/", {"invite_code": inviter.invite_code})
+
+    assert activated.status_code == 200
+    member.refresh_from_db()
+    assert member.referred_by == inviter  # committed, not rolled back by a cache error
