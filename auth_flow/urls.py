@@ -1,6 +1,6 @@
 from django.urls import path
 
-from auth_flow import views
+from auth_flow import views, webhooks
 
 app_name = "auth_flow"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("auth/phone/", views.phone_submit, name="phone"),
     path("auth/code/", views.code_submit, name="code"),
     path("auth/logout/", views.sign_out, name="logout"),
+    # Twilio posts delivery outcomes here (signature-checked).
+    path("webhooks/twilio/status/", webhooks.twilio_status, name="twilio-status"),
 ]

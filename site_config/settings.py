@@ -128,9 +128,9 @@ DB_POOL_BUSY_TIMEOUT = env.float("DB_POOL_BUSY_TIMEOUT", default=15.0)
 # How long /healthz waits for a pooled connection before a probe connection of its
 # own decides (site_config/health.py): short, so that a probe during a burst that
 # holds the whole pool answers quickly, and 503 comes well within 1 s in an outage.
-HEALTH_DB_TIMEOUT = 0.1
+HEALTH_DB_TIMEOUT = env.float("HEALTH_DB_TIMEOUT", default=0.1)
 # Retry-After of the 503 answers while the database is unreachable.
-OUTAGE_RETRY_AFTER = 5
+OUTAGE_RETRY_AFTER = env.int("OUTAGE_RETRY_AFTER", default=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's pool (psycopg 3) keeps connections bounded per process while
     # many threads wait on the SMS gateway without holding one.

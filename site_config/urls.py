@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from auth_flow import webhooks
 from site_config import api, health
 
 urlpatterns = [
@@ -13,7 +12,6 @@ urlpatterns = [
     path("api/v1/profile/", include("profiles.api")),
     re_path(r"^api/", api.not_found),
     path("healthz", health.healthz, name="healthz"),
-    path("webhooks/twilio/status/", webhooks.twilio_status, name="twilio-status"),
     path("admin/", admin.site.urls),
     path("staff/", include("staff_console.urls")),
 ]
