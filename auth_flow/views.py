@@ -32,7 +32,11 @@ SESSION_PHONE = "auth_flow.phone"
 # The challenge token of the code this browser asked for: only it can answer that code.
 SESSION_CHALLENGE = "auth_flow.challenge"
 SESSION_DEMO_CODE = "auth_flow.demo_code"
-SESSION_NEXT = "auth_flow.next"
+# Where to go after sign-in (`/?next=`), in a signed cookie like the pending invite:
+# a session would write a row for every signed-out visitor sent to sign in.
+NEXT_COOKIE = "sign_in_next"
+NEXT_COOKIE_SALT = "auth_flow.next"
+NEXT_COOKIE_MAX_AGE = 3600
 
 SIGN_IN = "auth_flow/sign_in.html"
 CODE = "auth_flow/code.html"
@@ -43,15 +47,23 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """The phone form. `?invite=CODE` is kept for the profile; `?next=` for after sign-in."""
     response = _sign_in_page(request)
     pending_invite_remember(request, response, request.GET.get("invite", ""))
-    return response
-
-
-def _sign_in_page(request: HttpRequest) -> HttpResponse:
     next_url = request.GET.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        request.session[SESSION_NEXT] = next_url
+        response.set_signed_cookie(
+            NEXT_COOKIE,
+            next_url,
+            salt=NEXT_COOKIE_SALT,
+            max_age=NEXT_COOKIE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def _sign_in_page(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("profiles:profile")
     form = PhoneForm(initial={"phone": request.session.get(SESSION_PHONE, "")})
@@ -126,11 +138,20 @@ def code_submit(request: HttpRequest) -> HttpResponse:
             # A form error (422, which htmx swaps in) rather than a bare 403 page.
             form.add_error(None, error.message)
         else:
-            next_url = request.session.pop(SESSION_NEXT, None) or reverse("profiles:profile")
+            next_url = request.get_signed_cookie(
+                NEXT_COOKIE, default="", salt=NEXT_COOKIE_SALT, max_age=NEXT_COOKIE_MAX_AGE
+            )
+            # Checked again: the cookie was set for this host, but hosts may differ.
+            if not url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                next_url = reverse("profiles:profile")
             login(request, result.user, backend=PHONE_CODE_BACKEND)
             for key in (SESSION_PHONE, SESSION_CHALLENGE, SESSION_DEMO_CODE):
                 request.session.pop(key, None)
             response = redirect_page(request, next_url)
+            if NEXT_COOKIE in request.COOKIES:
+                response.delete_cookie(NEXT_COOKIE, samesite="Lax")
             _remember_device(response, result.device_token)
             return response
     return render_page(request, CODE, "code-form", _code_context(request, form), status=422)

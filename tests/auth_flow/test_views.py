@@ -187,6 +187,20 @@ def test_next_to_another_host_is_ignored(client, new_phone, outbox):
     assert client.post("/auth/code/", {"code": code}).url == "/profile/"
 
 
+def test_a_signed_out_visitor_sent_to_sign_in_writes_no_session_row(client):
+    from django.contrib.sessions.models import Session
+
+    for _ in range(5):
+        Client().get("/?next=/profile/referrals/")
+    assert Session.objects.count() == 0
+
+
+def test_a_forged_next_cookie_is_ignored(client, new_phone, outbox):
+    client.cookies["sign_in_next"] = "https://evil.example/"  # unsigned
+    code = ask_code(client, new_phone(), outbox)
+    assert client.post("/auth/code/", {"code": code}).url == "/profile/"
+
+
 def test_post_without_csrf_token_is_403(new_phone):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/auth/phone/", {"phone": new_phone()}).status_code == 403
