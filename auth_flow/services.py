@@ -32,7 +32,14 @@ from auth_flow.errors import (
     SmsUnavailable,
 )
 from auth_flow.models import Challenge
-from auth_flow.sms import NumberRefused, SendFailed, SendResult, mask_phone, sms_backend
+from auth_flow.sms import (
+    NumberRefused,
+    ProviderError,
+    SendFailed,
+    SendResult,
+    mask_phone,
+    sms_backend,
+)
 from auth_flow.sms.budgets import budget_give_back, budget_refused, budget_take
 from auth_flow.sms.guards import phone_check
 from profiles.models import User
@@ -80,23 +87,22 @@ def challenge_issue(
     """Send a new code to `phone`, within every limit; the same answer for any phone.
 
     The number is judged first (toll-fraud guards, no query). The code is recorded
-    (and the requester's own older ones voided) in one short transaction, the
-    hour's SMS budgets are taken in another; the connection goes back to the pool
-    before the slow gateway call. `device_token` (from an earlier sign-in to this
-    phone) gives the request its device's own budget; `previous` is the
-    requester's last challenge token, voided by this one. Neither is an error when
-    invalid: the request is then a stranger's. A send that fails leaves a `failed`
-    challenge: unusable, counted for the client IP, not for the phone's limits,
-    its SMS budget given back.
+    in one short transaction, the hour's SMS budgets are taken in another; the
+    connection goes back to the pool before the slow gateway call. `device_token`
+    (from an earlier sign-in to this phone) gives the request its device's own
+    budget; `previous` is the requester's last challenge token. Neither is an error
+    when invalid: the request is then a stranger's. Only once the new code is sent
+    are the requester's own older codes voided: until then the code already on the
+    member's phone keeps working. A send that fails, for any reason, leaves a
+    `failed` challenge: unusable, counted for the client IP, not for the phone's
+    limits, its SMS budget given back.
     """
     country_code = phone_check(phone=phone)
     code = f"{secrets.randbelow(10_000):04d}"
     # 192 random bits: the only thing that lets its holder answer this challenge.
     token = secrets.token_urlsafe(24)
     device = device_of(token=device_token, phone=phone)
-    challenge = _challenge_create(
-        phone=phone, ip=ip, code=code, token=token, device=device, previous=previous
-    )
+    challenge = _challenge_create(phone=phone, ip=ip, code=code, token=token, device=device)
     try:
         # After the challenge's commit, so a throttled request never touches the budgets.
         budget_take(country_code=country_code, now=challenge.created_at)
@@ -119,7 +125,17 @@ def challenge_issue(
             raise PhoneNotAllowed() from failure
         retry_after = getattr(failure, "retry_after", None) or settings.SMS_BREAKER_COOLOFF
         raise SmsUnavailable(math.ceil(retry_after)) from failure
-    _delivery_sent(challenge=challenge, sent=sent)
+    except Exception as error:
+        # A backend bug (an answer its client library did not expect) must not be a
+        # 500 that leaves a pending challenge (a cooldown and a phone slot for a code
+        # nobody got) and a spent SMS budget unit: it is a failed send like any other.
+        logger.exception("code not sent reason=unexpected_error phone=%s", mask_phone(phone))
+        failure = ProviderError("unknown", type(error).__name__)
+        _delivery_failed(
+            challenge=challenge, phone=phone, failure=failure, country_code=country_code, log=False
+        )
+        raise SmsUnavailable(math.ceil(settings.SMS_BREAKER_COOLOFF)) from error
+    _delivery_sent(challenge=challenge, sent=sent, device=device, previous=previous)
     return ChallengeIssued(
         phone=phone,
         challenge=token,
@@ -130,24 +146,13 @@ def challenge_issue(
 
 
 @transaction.atomic
-def _challenge_create(
-    *, phone: str, ip: str, code: str, token: str, device: str = "", previous: str = ""
-) -> Challenge:
+def _challenge_create(*, phone: str, ip: str, code: str, token: str, device: str = "") -> Challenge:
     # Phone before IP, always: a fixed order cannot deadlock.
     advisory_lock(f"challenge:phone:{phone}", f"challenge:ip:{ip}")
     now = timezone.now()
     _throttle_check(phone=phone, ip=ip, device=device, now=now)
-    # Only the requester's own older codes: the challenge it names, and its device's.
-    # Anyone else's pending code stays answerable by its own requester.
-    mine = []
-    if previous and len(previous) <= CHALLENGE_TOKEN_MAX_LENGTH:
-        mine.append(Q(token_hash=challenge_token_hash(previous)))
-    if device:
-        mine.append(Q(device=device))
-    if mine:
-        Challenge.objects.filter(
-            reduce(operator.or_, mine), phone=phone, state=Challenge.State.PENDING
-        ).update(state=Challenge.State.REPLACED)
+    # The requester's older codes stay valid here: if this send fails (provider
+    # down, budget spent) the code already on the phone is the one it still has.
     challenge = Challenge.objects.create(
         phone=phone,
         ip=ip,
@@ -162,7 +167,30 @@ def _challenge_create(
     return challenge
 
 
-def _delivery_sent(*, challenge: Challenge, sent: SendResult) -> None:
+@transaction.atomic
+def _delivery_sent(
+    *, challenge: Challenge, sent: SendResult, device: str = "", previous: str = ""
+) -> None:
+    """Record the send and, now that the new code is on its way, void the requester's
+    older ones: the challenge it names (`previous`) and its device's."""
+    # The lock verification takes: an older code is not checked while it is being
+    # replaced, and is checked against its committed state after.
+    advisory_lock(f"challenge:phone:{challenge.phone}")
+    mine = []
+    if previous and len(previous) <= CHALLENGE_TOKEN_MAX_LENGTH:
+        mine.append(Q(token_hash=challenge_token_hash(previous)))
+    if device:
+        mine.append(Q(device=device))
+    if mine:
+        # Only codes still pending: one used or locked meanwhile keeps its state (a
+        # row a verification holds is re-checked once it commits). Only older ones:
+        # anyone else's code, and the new one, stay answerable.
+        Challenge.objects.filter(
+            reduce(operator.or_, mine),
+            phone=challenge.phone,
+            state=Challenge.State.PENDING,
+            created_at__lte=challenge.created_at,
+        ).exclude(pk=challenge.pk).update(state=Challenge.State.REPLACED)
     # A status callback may already have moved `delivery` on: only `pending` becomes `sent`.
     Challenge.objects.filter(pk=challenge.pk).update(
         provider=sent.provider[:32],
@@ -187,7 +215,7 @@ def _challenge_void(*, challenge: Challenge) -> None:
 
 @transaction.atomic
 def _delivery_failed(
-    *, challenge: Challenge, phone: str, failure: SendFailed, country_code: int
+    *, challenge: Challenge, phone: str, failure: SendFailed, country_code: int, log: bool = True
 ) -> None:
     """Void the challenge (nobody has its code) and give its SMS budget back."""
     Challenge.objects.filter(pk=challenge.pk, state=Challenge.State.PENDING).update(
@@ -199,6 +227,8 @@ def _delivery_failed(
         delivery_updated_at=timezone.now(),
     )
     budget_give_back(country_code=country_code, created_at=challenge.created_at)
+    if not log:  # the caller logged it already, with its traceback
+        return
     logger.warning(
         "code not sent reason=%s phone=%s",
         "number_refused" if isinstance(failure, NumberRefused) else "provider_failed",

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -93,13 +93,26 @@ class TwilioBackend(HttpBackend):
             message = client.messages.create(to=phone, body=text, **sender)
         except requests.RequestException as error:
             raise transport_error(self.name, error) from error
-        except TwilioRestException as error:
+        except (TwilioRestException, TwilioServiceException) as error:
+            # Both carry the HTTP status and Twilio's error code: the legacy error body
+            # and the RFC 9457 problem body the SDK raises the second for.
             raise self._error(error) from error
+        except TwilioException as error:
+            # Any other SDK error is still the provider's failure: the next one is tried.
+            raise ProviderError(self.name, type(error).__name__) from error
+        except ValueError as error:
+            # A 2xx whose body is not JSON (a proxy's page): Twilio may have taken the
+            # message, so no retry here (a second text); the chain's next provider is
+            # still tried, as the member has no code otherwise.
+            raise ProviderError(self.name, "answer not json") from error
         return SendResult(provider=self.name, message_id=str(message.sid or "")[:64])
 
-    def _error(self, error: TwilioRestException) -> ProviderError | NumberRefused:
-        reason = f"http {error.status} code {error.code}"
+    def _error(
+        self, error: TwilioRestException | TwilioServiceException
+    ) -> ProviderError | NumberRefused:
+        status = error.status if isinstance(error.status, int) else 0
+        reason = f"http {status} code {error.code}"
         if error.code in NUMBER_REFUSED:
             return NumberRefused(self.name, reason)
-        transient = error.status >= 500 or error.status == 429
+        transient = status >= 500 or status == 429
         return ProviderError(self.name, reason, transient=transient)

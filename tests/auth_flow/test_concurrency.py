@@ -57,22 +57,24 @@ def test_a_code_being_replaced_cannot_sign_in_meanwhile(new_phone, outbox, age_c
 
     from django.db import transaction
 
-    from auth_flow.services import _challenge_create
+    from auth_flow.services import _challenge_create, _delivery_sent
+    from auth_flow.sms import SendResult
 
     phone = new_phone()
     old_token = challenge_issue(phone=phone, ip="203.0.113.4").challenge
     old_code = outbox[-1].code
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    new = _challenge_create(
+        phone=phone,
+        ip="203.0.113.4",
+        code=f"{(int(old_code) + 1) % 10000:04d}",
+        token="the-new-challenge",
+    )
 
     def replace_slowly() -> None:
+        # The new code was sent: its requester's older code is voided under the lock.
         with transaction.atomic():
-            _challenge_create(
-                phone=phone,
-                ip="203.0.113.4",
-                code=f"{(int(old_code) + 1) % 10000:04d}",
-                token="the-new-challenge",
-                previous=old_token,
-            )
+            _delivery_sent(challenge=new, sent=SendResult(provider="locmem"), previous=old_token)
             time.sleep(0.8)
 
     def verify_old_code_meanwhile():  # noqa: ANN202
@@ -83,6 +85,32 @@ def test_a_code_being_replaced_cannot_sign_in_meanwhile(new_phone, outbox, age_c
 
     assert not isinstance(verdict, SignIn), verdict
     assert not User.objects.filter(phone=phone).exists()
+
+
+def test_the_old_code_signs_in_while_its_replacement_is_being_sent(
+    new_phone, outbox, age_challenges
+):
+    import time
+
+    from auth_flow.services import _challenge_create
+
+    phone = new_phone()
+    old_token = challenge_issue(phone=phone, ip="203.0.113.8").challenge
+    old_code = outbox[-1].code
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+
+    def resend_not_yet_sent() -> None:
+        # Recorded and committed; the gateway call is still under way.
+        _challenge_create(phone=phone, ip="203.0.113.8", code="0000", token="on-its-way")
+        time.sleep(0.5)
+
+    def verify_old_code_meanwhile():  # noqa: ANN202
+        time.sleep(0.2)
+        return challenge_verify(phone=phone, code=old_code, challenge=old_token, ip="203.0.113.8")
+
+    _, verdict = run_in_parallel([resend_not_yet_sent, verify_old_code_meanwhile])
+
+    assert isinstance(verdict, SignIn), verdict
 
 
 def test_a_strangers_parallel_guesses_spend_only_its_own_attempts(

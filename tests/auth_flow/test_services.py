@@ -4,6 +4,7 @@ import contextlib
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from auth_flow.errors import (
     ChallengeThrottled,
@@ -12,9 +13,12 @@ from auth_flow.errors import (
     CodeInvalid,
     CodeNotRequested,
     CodeUsed,
+    SmsBudgetExhausted,
+    SmsUnavailable,
 )
 from auth_flow.models import Challenge
 from auth_flow.services import SignIn, challenge_issue, challenge_verify, challenges_purge
+from auth_flow.sms import BaseBackend, ProviderError, SendResult
 from profiles.models import User
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +155,63 @@ def test_new_code_voids_the_same_requesters_older_one(new_phone, outbox, age_cha
         verify(phone, old_code, old_token)
     assert Challenge.objects.filter(phone=phone, state=Challenge.State.REPLACED).count() == 1
     assert verify(phone, new_code, new_token).user
+
+
+class DownBackend(BaseBackend):
+    name = "down"
+
+    def send(self, *, phone: str, text: str, code: str) -> SendResult:
+        raise ProviderError(self.name, "down")
+
+
+@pytest.mark.parametrize("requester", ["previous", "device_token"])
+def test_a_resend_that_fails_keeps_the_code_already_on_the_phone(
+    new_phone, outbox, age_challenges, settings, requester
+):
+    phone = new_phone()
+    device_token = verify(phone, *issue(phone, outbox)).device_token
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    old_code, old_token = issue(phone, outbox, device_token=device_token)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    settings.SMS_BACKEND = f"{__name__}.DownBackend"
+    again = {"previous": old_token} if requester == "previous" else {"device_token": device_token}
+
+    with pytest.raises(SmsUnavailable):
+        challenge_issue(phone=phone, ip=IP, **again)
+
+    assert verify(phone, old_code, old_token).user
+
+
+def test_a_resend_refused_for_the_sms_budget_keeps_the_code_already_on_the_phone(
+    new_phone, outbox, age_challenges, settings
+):
+    phone = new_phone()
+    old_code, old_token = issue(phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    settings.OTP_GLOBAL_HOURLY = 1
+
+    with pytest.raises(SmsBudgetExhausted):
+        challenge_issue(phone=phone, ip=IP, previous=old_token)
+
+    assert verify(phone, old_code, old_token).user
+
+
+def test_a_code_used_before_its_replacement_is_sent_stays_used(
+    new_phone, outbox, age_challenges, settings
+):
+    phone = new_phone()
+    old_code, old_token = issue(phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    new_code, new_token = issue(phone, outbox, previous=old_token)
+    # Signed in with the old code while the new one was still on its way: voiding
+    # the older codes after the send leaves a used one as it is.
+    assert Challenge.objects.get(token_hash=_hash(old_token)).state == Challenge.State.REPLACED
+    Challenge.objects.filter(token_hash=_hash(old_token)).update(
+        state=Challenge.State.USED, used_at=timezone.now()
+    )
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    issue(phone, outbox, previous=old_token)
+    assert Challenge.objects.get(token_hash=_hash(old_token)).state == Challenge.State.USED
 
 
 def test_code_for_a_phone_that_never_asked_is_refused(new_phone):

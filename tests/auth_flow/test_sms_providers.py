@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from rest_framework.test import APIClient
 
-from auth_flow.models import Challenge
+from auth_flow.models import Challenge, SendBudget
 from auth_flow.services import challenge_token_hash
+from auth_flow.sms import BaseBackend, SendResult
 from auth_flow.sms.breaker import breakers_reset
 from tests.api.conftest import assert_error
 from tests.fakes.sms_servers import FakeSmsServer
@@ -256,6 +257,66 @@ def test_twilio_refused_number_and_outage(twilio, new_phone):
     assert_error(ask(new_phone()), 400, "phone_not_allowed", field="phone")
     twilio.default = "http500"
     assert_error(ask(new_phone()), 503, "sms_unavailable")
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "answer"),
+    [
+        ("problem503", 202),  # RFC 9457 body: the SDK raises TwilioServiceException
+        ("notjson", 202),  # a 201 with a proxy's HTML page: the SDK's json.loads fails
+        ("problem400", 400),  # an RFC 9457 refusal of the number: no other provider
+    ],
+)
+def test_twilio_odd_answers_fail_over_or_refuse_never_500(
+    twilio, settings, new_phone, outbox, behaviour, answer
+):
+    settings.SMS_BACKEND = "twilio,locmem"
+    twilio.default = behaviour
+    phone = new_phone()
+
+    response = ask(phone)
+
+    assert response.status_code == answer, response.content
+    challenge = Challenge.objects.get(phone=phone)
+    if behaviour == "notjson":
+        assert len(twilio.received) == 1  # Twilio may have taken it: not asked twice
+    if answer == 202:
+        # The fallback sent the code, which signs in.
+        assert challenge.provider == "locmem"
+        assert sign_in(phone, outbox[-1].code, response.json()["challenge"]).status_code == 200
+    else:
+        assert_error(response, 400, "phone_not_allowed", field="phone")
+        assert outbox == []
+        assert challenge.state == Challenge.State.FAILED
+
+
+def test_any_unexpected_send_error_is_a_failed_send_not_500(settings, new_phone, caplog):
+    settings.SMS_BACKEND = "tests.auth_flow.test_sms_providers.BrokenBackend"
+    phone = new_phone()
+
+    with caplog.at_level("ERROR", logger="auth_flow.services"):
+        response = APIClient(REMOTE_ADDR="198.51.100.8").post(
+            CODE_URL, {"phone": phone}, format="json"
+        )
+
+    assert_error(response, 503, "sms_unavailable")
+    [logged] = [r for r in caplog.records if r.name == "auth_flow.services" and r.exc_info]
+    assert "unexpected_error" in logged.getMessage()
+    challenge = Challenge.objects.get(phone=phone)
+    assert (challenge.state, challenge.delivery) == ("failed", "failed")
+    assert SendBudget.objects.get(key="global").used == 0
+    # A failed send starts no cooldown: the next request (now working) is served.
+    settings.SMS_BACKEND = "locmem"
+    assert ask(phone).status_code == 202
+
+
+class BrokenBackend(BaseBackend):
+    """A backend with a bug: it raises what no backend is meant to."""
+
+    name = "broken"
+
+    def send(self, *, phone: str, text: str, code: str) -> SendResult:
+        raise KeyError("sid")
 
 
 def test_twilio_hang_is_sms_unavailable_within_the_timeout(twilio, settings, new_phone):

@@ -7,7 +7,9 @@ as told: `plan` is a list of behaviours for the next requests, then `default`.
 
 Behaviours: "ok"; "http500" (a 5xx); "hang" (no answer until the server stops);
 "refuse" (the provider refuses the number); "auth" (bad credentials); or an int:
-an SMS.ru status code for the number. `delay` = (min, max) seconds before each
+an SMS.ru status code for the number. Twilio only: "problem400" / "problem503" (an
+RFC 9457 problem body, which the SDK raises TwilioServiceException for) and
+"notjson" (a 201 whose body is a proxy's HTML page). `delay` = (min, max) seconds before each
 answer, like a real gateway's 1-2 s.
 """
 
@@ -147,6 +149,15 @@ class FakeSmsServer:
         if behaviour == "auth" or user != parts[3]:
             self._send(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
             return
+        if behaviour in ("problem400", "problem503"):
+            status = int(str(behaviour).removeprefix("problem"))
+            code, title = (21211, "Invalid 'To'") if status == 400 else (20503, "Unavailable")
+            problem = {"type": "about:blank", "title": title, "status": status, "code": code}
+            self._send(handler, status, problem)
+            return
+        if behaviour == "notjson":
+            self._send_raw(handler, 201, b"<html>proxy says hi</html>", "text/html")
+            return
         if behaviour == "refuse":
             self._send(
                 handler,
@@ -177,11 +188,16 @@ class FakeSmsServer:
             },
         )
 
+    @classmethod
+    def _send(cls, handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
+        cls._send_raw(handler, status, json.dumps(body).encode(), "application/json")
+
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
+    def _send_raw(
+        handler: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str
+    ) -> None:
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
