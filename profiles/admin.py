@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from profiles.models import User
 from profiles.services import member_insert
 from site_config.phones import phone_display, phone_search_term
-from staff_console.admin import fraud_flags_html
 
 
 @admin.register(User)
@@ -33,11 +32,10 @@ class UserAdmin(DjangoUserAdmin):
         "activated_at",
         "date_joined",
         "last_login",
-        "fraud_flags",
     )
     fieldsets = (
         (None, {"fields": ("phone", "password")}),
-        (_("Referral"), {"fields": ("invite_code", "referred_by", "activated_at", "fraud_flags")}),
+        (_("Referral"), {"fields": ("invite_code", "referred_by", "activated_at")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -80,11 +78,6 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("invited by"), ordering="referred_by__phone")
     def referred_by_shown(self, obj: User) -> str | None:
         return phone_display(obj.referred_by.phone) if obj.referred_by else None
-
-    @admin.display(description=_("fraud flags"))
-    def fraud_flags(self, obj: User) -> str:
-        # Read-only: staff review flags on the console (/staff/flags/).
-        return fraud_flags_html(member=obj)
 
     @admin.display(description=_("referrals"), ordering="referral_total")
     def referral_count(self, obj: User) -> int:

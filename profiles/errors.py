@@ -40,3 +40,23 @@ class SuspendOwnAccount(DomainError):
 
     def __init__(self) -> None:
         super().__init__(_("You cannot suspend your own account."))
+
+
+class SuspendNotAllowed(DomainError):
+    """The operator may not change members at all (no `profiles.change_user`)."""
+
+    code = "suspend_not_allowed"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(_("You do not have permission to suspend members."))
+
+
+class SuspendStaffAccount(DomainError):
+    """Only a superuser may suspend staff: a plain operator must not lock out an admin."""
+
+    code = "suspend_staff_account"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(_("Only a superuser can suspend a staff account."))

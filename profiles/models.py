@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -99,6 +100,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return str(self.phone)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django ends a session whose stored hash no longer matches this one.
+        # Folding in the last suspension's time ends every session opened before
+        # it for good: making the member active again does not bring them back,
+        # while sessions opened after the reactivation carry the new hash.
+        # (Overridden here, not in get_session_auth_hash, so the
+        # SECRET_KEY_FALLBACKS hashes follow the same rule.)
+        base = super()._get_session_auth_hash(secret=secret)
+        if self.suspended_at is None:
+            return base
+        return salted_hmac(
+            "profiles.User.session_auth_hash.suspended",
+            f"{base}:{self.suspended_at.isoformat()}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     # The counters are written only by increments in the database; a full save of
     # an instance loaded earlier (the admin's change form, a password change) must

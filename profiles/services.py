@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from profiles.errors import SuspendOwnAccount
+from profiles.errors import SuspendNotAllowed, SuspendOwnAccount, SuspendStaffAccount
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
 from profiles.selectors import VERSION_CACHE_SECONDS, invite_owner_get, referrals_version_key
 from site_config.db import advisory_lock
@@ -171,17 +171,29 @@ def member_suspend(*, member: User, by: User) -> User:
     request) and simplejwt's CHECK_USER_IS_ACTIVE (access tokens); their refresh
     tokens are blacklisted here so that none can be exchanged again. Staff cannot
     suspend themselves (they would lock the console's last operator out).
+
+    Suspending is a change to a member, so it needs `profiles.change_user`; a
+    staff or superuser account can be suspended only by a superuser, or any
+    operator could lock the admins out of /admin/.
+
+    Every suspension stamps `suspended_at` afresh: it is part of the session
+    hash (User.get_session_auth_hash), so every session opened before it stays
+    dead even after the account is made active again.
     """
     if member.pk == by.pk:
         raise SuspendOwnAccount
+    if not by.has_perm("profiles.change_user"):
+        raise SuspendNotAllowed
     from rest_framework_simplejwt.token_blacklist.models import (
         BlacklistedToken,
         OutstandingToken,
     )
 
     member = User.objects.select_for_update().get(pk=member.pk)
-    if member.suspended_at is None:
-        member.suspended_at = timezone.now()
+    # Judged on the row as locked, not on the caller's possibly stale instance.
+    if (member.is_staff or member.is_superuser) and not by.is_superuser:
+        raise SuspendStaffAccount
+    member.suspended_at = timezone.now()
     member.is_active = False
     member.save(update_fields=["is_active", "suspended_at"])
     outstanding = OutstandingToken.objects.filter(user=member, blacklistedtoken__isnull=True)

@@ -35,17 +35,28 @@ def staff_signed_in(request: HttpRequest) -> bool:
     return password_signed_in(request) and request.user.is_active and request.user.is_staff
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(
+    view: Callable[..., HttpResponse] | None = None, *, perm: str | None = None
+) -> Any:
     """Staff with a password session pass; anyone else signed in gets 403; the
-    anonymous (and staff signed in by phone code only) go to the staff sign-in."""
+    anonymous (and staff signed in by phone code only) go to the staff sign-in.
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if staff_signed_in(request):
-            return view(request, *args, **kwargs)
-        user = request.user
-        if user.is_authenticated and not user.is_staff:
-            raise PermissionDenied
-        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    `@staff_required(perm="app.codename")` also asks for that permission (403
+    without it): being staff opens the console, not every member's data.
+    """
 
-    return wrapper
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if staff_signed_in(request):
+                if perm is not None and not request.user.has_perm(perm):
+                    raise PermissionDenied
+                return view(request, *args, **kwargs)
+            user = request.user
+            if user.is_authenticated and not user.is_staff:
+                raise PermissionDenied
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+        return wrapper
+
+    return decorate if view is None else decorate(view)

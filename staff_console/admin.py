@@ -3,7 +3,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from profiles.admin import UserAdmin
 from profiles.models import User
 from staff_console.models import FraudFlag
 from staff_console.selectors import flags_of_member
@@ -63,3 +65,26 @@ class FraudFlagAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # flags come from the rules, never by hand
+
+
+# The flags on a member's admin page are added here, not in profiles.admin:
+# profiles must not depend on the console (it sits below it). staff_console
+# imports profiles.admin above, so profiles' registration exists to replace.
+class UserWithFlagsAdmin(UserAdmin):
+    readonly_fields = (*UserAdmin.readonly_fields, "fraud_flags")
+    # Shown with the referral facts, after the member's activation.
+    fieldsets = tuple(
+        (name, {**opts, "fields": (*opts["fields"], "fraud_flags")})
+        if "invite_code" in opts["fields"]
+        else (name, opts)
+        for name, opts in UserAdmin.fieldsets
+    )
+
+    @admin.display(description=_("fraud flags"))
+    def fraud_flags(self, obj: User) -> str:
+        # Read-only: staff review flags on the console (/staff/flags/).
+        return fraud_flags_html(member=obj)
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserWithFlagsAdmin)

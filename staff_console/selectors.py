@@ -23,9 +23,16 @@ from site_config.phones import phone_display
 from staff_console.models import DailyCodeStat, FraudFlag, ScanMark
 
 LEADERBOARD_PAGE_SIZE = 20
+# More pages than any programme has members; keeps OFFSET well inside bigint.
+LEADERBOARD_MAX_PAGE = 10**9
 FLAGS_PAGE_SIZE = 50
 SUSPENDED_SHOWN = 50
 EXPORT_CHUNK = 2000
+# Suspended is inactive: `suspended_at` stays set after a reactivation (it keeps
+# the older sessions dead, see User._get_session_auth_hash), so it alone would
+# still list a member who was let back in. The suspended_at condition lets the
+# partial index user_suspended_idx find the few rows.
+SUSPENDED = Q(suspended_at__isnull=False, is_active=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def stats_get(*, period: Range, now: datetime | None = None) -> Stats:
     active = Q(is_active=True, is_staff=False)
     members = User.objects.aggregate(
         members=Count("pk", filter=active),
-        suspended=Count("pk", filter=Q(suspended_at__isnull=False)),
+        suspended=Count("pk", filter=SUSPENDED),
         new_members=Count("pk", filter=active & Q(date_joined__gte=start)),
         new_activated=Count(
             "pk", filter=active & Q(date_joined__gte=start, activated_at__isnull=False)
@@ -239,9 +246,11 @@ def leaderboard_page(
 ) -> Page:
     """Top inviters by referrals who joined in the range, with their referrals'
     own referrals in the range: one query per page (the total rides along as a
-    window count)."""
+    window count). A page past the end shows the last one, as Paginator.get_page
+    does; that costs two more queries, on a hand-made URL only."""
     try:
-        index = max(1, int(number or 1))
+        # Capped before it becomes an OFFSET: ?page=10**20 is out of bigint's range.
+        index = min(max(1, int(number or 1)), LEADERBOARD_MAX_PAGE)
     except (TypeError, ValueError):
         index = 1
     start = period.start(now)
@@ -260,7 +269,7 @@ def leaderboard_page(
             SELECT d.inviter_id, d.n, COUNT(*) OVER () AS total
             FROM direct d
             WHERE d.inviter_id NOT IN (
-                SELECT id FROM {table} WHERE suspended_at IS NOT NULL
+                SELECT id FROM {table} WHERE suspended_at IS NOT NULL AND NOT is_active
             )
             ORDER BY d.n DESC, d.inviter_id
             LIMIT %s OFFSET %s
@@ -277,16 +286,22 @@ def leaderboard_page(
         LEFT JOIN second s ON s.inviter_id = r.inviter_id
         ORDER BY r.n DESC, u.id
     """  # noqa: S608 - the table name is ours, values are parameters
-    offset = (index - 1) * LEADERBOARD_PAGE_SIZE
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [start, LEADERBOARD_PAGE_SIZE, offset])
-        rows = cursor.fetchall()
+
+    def read(page: int) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [start, LEADERBOARD_PAGE_SIZE, (page - 1) * LEADERBOARD_PAGE_SIZE])
+            return cursor.fetchall()
+
+    rows = read(index)
+    if not rows and index > 1:
+        # Past the end: the first page tells the total, then the last page is read.
+        first = read(1)
+        last = max(1, -(-(first[0][5] if first else 0) // LEADERBOARD_PAGE_SIZE))
+        index = last
+        rows = first if last == 1 else read(last)
     total = rows[0][5] if rows else 0
     leaders = [Leader(r[0], str(r[1]), r[2], r[3], int(r[4])) for r in rows]
-    paginator = _KnownCountPaginator(LEADERBOARD_PAGE_SIZE, total)
-    if not rows and index > 1 and total == 0:
-        index = 1
-    return Page(leaders, index, paginator)
+    return Page(leaders, index, _KnownCountPaginator(LEADERBOARD_PAGE_SIZE, total))
 
 
 def flags_page(
@@ -316,7 +331,7 @@ def flags_of_member(*, member: User) -> QuerySet[FraudFlag]:
 
 def suspended_list() -> tuple[list[User], int]:
     """The newest suspensions and how many there are, apart from the counts."""
-    suspended = User.objects.filter(suspended_at__isnull=False)
+    suspended = User.objects.filter(SUSPENDED)
     return list(suspended.order_by("-suspended_at")[:SUSPENDED_SHOWN]), suspended.count()
 
 

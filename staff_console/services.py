@@ -17,6 +17,7 @@ from profiles.models import User
 from profiles.services import member_ips_purge
 from site_config.db import advisory_lock
 from staff_console import rules
+from staff_console.errors import FlagVerdictInvalid
 from staff_console.models import DailyCodeStat, FraudFlag, ScanMark
 
 logger = logging.getLogger(__name__)
@@ -180,9 +181,13 @@ def _store(suspicions: list[rules.Suspicion], *, now: datetime) -> None:
 
 @transaction.atomic
 def flag_review(*, flag: FraudFlag, status: str, by: User) -> FraudFlag:
-    """Staff's verdict on a flag: `reviewed` (nothing wrong) or `fraud`."""
+    """Staff's verdict on a flag: `reviewed` (nothing wrong) or `fraud`.
+
+    Anything else (`open`, an unknown word) is refused here, so that every
+    caller, not only the console's form, keeps to the two verdicts.
+    """
     if status not in (FraudFlag.Status.REVIEWED, FraudFlag.Status.FRAUD):
-        raise ValueError(f"not a review verdict: {status}")
+        raise FlagVerdictInvalid
     flag = FraudFlag.objects.select_for_update().get(pk=flag.pk)
     flag.status = status
     flag.reviewed_by = by

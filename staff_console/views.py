@@ -6,7 +6,6 @@ from typing import Any
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
@@ -17,9 +16,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from profiles.errors import SuspendOwnAccount
 from profiles.models import User
 from profiles.services import member_suspend as profiles_member_suspend
+from site_config.errors import DomainError
 from site_config.staff import staff_required
 from staff_console import selectors, services
 from staff_console.csv_export import csv_lines
@@ -114,10 +113,14 @@ def _page_url(request: HttpRequest) -> str:
 @require_POST
 def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
     flag = get_object_or_404(FraudFlag, pk=pk)
-    status = request.POST.get("status", "")
-    if status not in (FraudFlag.Status.REVIEWED, FraudFlag.Status.FRAUD):
-        return HttpResponseBadRequest("status must be reviewed or fraud")
-    services.flag_review(flag=flag, status=status, by=request.user)  # type: ignore[arg-type]
+    try:
+        services.flag_review(
+            flag=flag,
+            status=request.POST.get("status", ""),
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except DomainError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
     if _fragment_wanted(request):
         context = {
             "flag": selectors.flag_get(pk=flag.pk),
@@ -134,8 +137,9 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
     try:
         profiles_member_suspend(member=member, by=request.user)  # type: ignore[arg-type]
-    except SuspendOwnAccount as error:
-        return HttpResponseBadRequest(error.message)
+    except DomainError as error:
+        # Not allowed to (no permission, a staff target): 403; own account: 400.
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
     flag_id = request.POST.get("flag", "")
     if _fragment_wanted(request) and flag_id.isdigit():
         flag = get_object_or_404(FraudFlag.objects.select_related("inviter"), pk=int(flag_id))
@@ -148,7 +152,8 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_flags(request)
 
 
-@staff_required
+# Every member's phone number: for operators who may see members, not for all staff.
+@staff_required(perm="profiles.view_user")
 @require_GET
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every member as CSV, streamed: a chunk of members in memory at a time."""

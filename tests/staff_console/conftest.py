@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -13,9 +14,24 @@ from site_config.staff import PASSWORD_BACKEND
 STAFF_PASSWORD = "a-long-operator-password"
 
 
+def staff_with(phone: str, *codenames: str) -> User:
+    user = User.objects.create_user(phone, STAFF_PASSWORD, is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="profiles", codename__in=codenames)
+    )
+    return user
+
+
 @pytest.fixture
 def operator(db: None) -> User:
-    return User.objects.create_user("+79990000001", STAFF_PASSWORD, is_staff=True)
+    """An operator who may see and change members (export, suspend), not a superuser."""
+    return staff_with("+79990000001", "view_user", "change_user")
+
+
+@pytest.fixture
+def plain_staff(db: None) -> User:
+    """Staff with no permission at all: the console's figures, nothing more."""
+    return staff_with("+79990000002")
 
 
 @pytest.fixture

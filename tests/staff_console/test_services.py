@@ -361,3 +361,18 @@ def test_a_flags_evidence_is_capped_so_the_list_stays_cheap(member_at, settings)
         )
     [flag] = flags("burst")
     assert len(flag.evidence) == EVIDENCE_MAX
+
+
+def test_flag_review_accepts_only_the_two_verdicts(member_at, operator):
+    from staff_console.errors import FlagVerdictInvalid
+
+    t = timezone.now() - timedelta(hours=1)
+    inviter = member_at(joined=t - timedelta(days=1))
+    for phone in ("+79995551201", "+79995551202", "+79995551203"):
+        member_at(phone=phone, inviter=inviter, joined=t - timedelta(minutes=30))
+    [flag] = flags("sequential_phones")
+    for verdict in ("open", "", "deleted"):
+        with pytest.raises(FlagVerdictInvalid):
+            flag_review(flag=flag, status=verdict, by=operator)
+    flag.refresh_from_db()
+    assert flag.status == "open" and flag.reviewed_by is None

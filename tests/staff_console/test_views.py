@@ -166,3 +166,32 @@ def test_console_keeps_the_content_security_policy(staff_client, member_at):
     assert " style=" not in html and "<style" not in html
     assert all('nonce="' in tag for tag in re.findall(r"<script[^>]*>", html))
     assert "<svg" in html and "cdn" not in html.lower()
+
+
+def test_a_page_number_past_any_range_is_not_a_500(staff_client, member_at):
+    # An OFFSET out of bigint's range was a DataError (a 500).
+    inviter = member_at()
+    member_at(inviter=inviter)
+    staff_client.raise_request_exception = False
+    for page in ("99999999999999999999", "-5", "x"):
+        response = staff_client.get(f"/staff/?page={page}")
+        assert response.status_code == 200, page
+        # Past the end shows the last page, as the referrals list does.
+        assert f'data-leader="{inviter.invite_code}"' in response.content.decode(), page
+
+
+def test_a_reactivated_member_is_not_listed_as_suspended(staff_client, member_at, operator):
+    from profiles.services import member_suspend
+
+    member = member_at()
+    member_suspend(member=member, by=operator)
+    member.refresh_from_db()
+    member.is_active = True  # the admin's "active" checkbox
+    member.save()
+
+    html = staff_client.get("/staff/").content.decode()
+
+    assert f'data-suspended="{member.invite_code}"' not in html
+    assert "data-suspended-count" not in html
+    assert "0 suspended, not counted" in html
+    assert stat(html, "members") == "1"
