@@ -167,30 +167,20 @@ def _challenge_create(*, phone: str, ip: str, code: str, token: str, device: str
     return challenge
 
 
-@transaction.atomic
 def _delivery_sent(
     *, challenge: Challenge, sent: SendResult, device: str = "", previous: str = ""
 ) -> None:
     """Record the send and, now that the new code is on its way, void the requester's
     older ones: the challenge it names (`previous`) and its device's."""
-    # The lock verification takes: an older code is not checked while it is being
-    # replaced, and is checked against its committed state after.
-    advisory_lock(f"challenge:phone:{challenge.phone}")
     mine = []
     if previous and len(previous) <= CHALLENGE_TOKEN_MAX_LENGTH:
         mine.append(Q(token_hash=challenge_token_hash(previous)))
     if device:
         mine.append(Q(device=device))
     if mine:
-        # Only codes still pending: one used or locked meanwhile keeps its state (a
-        # row a verification holds is re-checked once it commits). Only older ones:
-        # anyone else's code, and the new one, stay answerable.
-        Challenge.objects.filter(
-            reduce(operator.or_, mine),
-            phone=challenge.phone,
-            state=Challenge.State.PENDING,
-            created_at__lte=challenge.created_at,
-        ).exclude(pk=challenge.pk).update(state=Challenge.State.REPLACED)
+        # A first request names no older code: no lock, no transaction (a burst of
+        # them is the load the sign-in path must carry).
+        _older_codes_replace(challenge=challenge, mine=reduce(operator.or_, mine))
     # A status callback may already have moved `delivery` on: only `pending` becomes `sent`.
     Challenge.objects.filter(pk=challenge.pk).update(
         provider=sent.provider[:32],
@@ -201,6 +191,22 @@ def _delivery_sent(
         ),
         delivery_updated_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def _older_codes_replace(*, challenge: Challenge, mine: Q) -> None:
+    # The lock verification takes: an older code is not checked while it is being
+    # replaced, and is checked against its committed state after.
+    advisory_lock(f"challenge:phone:{challenge.phone}")
+    # Only codes still pending: one used or locked meanwhile keeps its state (a
+    # row a verification holds is re-checked once it commits). Only older ones:
+    # anyone else's code, and the new one, stay answerable.
+    Challenge.objects.filter(
+        mine,
+        phone=challenge.phone,
+        state=Challenge.State.PENDING,
+        created_at__lte=challenge.created_at,
+    ).exclude(pk=challenge.pk).update(state=Challenge.State.REPLACED)
 
 
 def _challenge_void(*, challenge: Challenge) -> None:
