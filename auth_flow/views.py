@@ -8,6 +8,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,7 +26,13 @@ from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
 from profiles.pending_invite import pending_invite_remember
 from site_config.api import expected_outage
-from site_config.http import client_ip, redirect_page, render_page
+from site_config.http import (
+    client_ip,
+    redirect_page,
+    render_page,
+    signed_cookie_get,
+    signed_cookie_set,
+)
 from site_config.staff import PHONE_CODE_BACKEND
 
 SESSION_PHONE = "auth_flow.phone"
@@ -47,20 +54,20 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """The phone form. `?invite=CODE` is kept for the profile; `?next=` for after sign-in."""
     response = _sign_in_page(request)
     pending_invite_remember(request, response, request.GET.get("invite", ""))
-    next_url = request.GET.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        response.set_signed_cookie(
-            NEXT_COOKIE,
-            next_url,
-            salt=NEXT_COOKIE_SALT,
-            max_age=NEXT_COOKIE_MAX_AGE,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
+    # As a URI (ASCII): a path may carry any letters, a cookie only Latin-1.
+    next_url = _next_url_safe(request, iri_to_uri(request.GET.get("next", "")))
+    signed_cookie_set(
+        response, NEXT_COOKIE, next_url, salt=NEXT_COOKIE_SALT, max_age=NEXT_COOKIE_MAX_AGE
+    )
     return response
+
+
+def _next_url_safe(request: HttpRequest, url: str) -> str:
+    """`url` if it stays on this site (never another host, never down to http), else ""."""
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if allowed else ""
 
 
 def _sign_in_page(request: HttpRequest) -> HttpResponse:
@@ -138,14 +145,11 @@ def code_submit(request: HttpRequest) -> HttpResponse:
             # A form error (422, which htmx swaps in) rather than a bare 403 page.
             form.add_error(None, error.message)
         else:
-            next_url = request.get_signed_cookie(
-                NEXT_COOKIE, default="", salt=NEXT_COOKIE_SALT, max_age=NEXT_COOKIE_MAX_AGE
+            kept = signed_cookie_get(
+                request, NEXT_COOKIE, salt=NEXT_COOKIE_SALT, max_age=NEXT_COOKIE_MAX_AGE
             )
             # Checked again: the cookie was set for this host, but hosts may differ.
-            if not url_has_allowed_host_and_scheme(
-                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                next_url = reverse("profiles:profile")
+            next_url = _next_url_safe(request, kept) or reverse("profiles:profile")
             login(request, result.user, backend=PHONE_CODE_BACKEND)
             for key in (SESSION_PHONE, SESSION_CHALLENGE, SESSION_DEMO_CODE):
                 request.session.pop(key, None)

@@ -6,10 +6,10 @@ remembers it and the profile's invite form reads it, so it lives here, not in
 either app's views.
 """
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from profiles.selectors import invite_code_normalize
+from site_config.http import signed_cookie_get, signed_cookie_set
 
 INVITE_COOKIE = "pending_invite"
 INVITE_COOKIE_SALT = "profiles.pending_invite"
@@ -20,23 +20,15 @@ def pending_invite_remember(request: HttpRequest, response: HttpResponse, code: 
     """Keep the share link's code for the profile's invite form, on `response`."""
     # Longer than any code, so a mistyped link still shows what it carried.
     code = invite_code_normalize(code)[:16]
-    # A header carries only Latin-1 (gunicorn answers 500 otherwise), and no
-    # invite code has anything but ASCII letters and digits.
-    if not code or not (code.isascii() and code.isalnum()) or code == pending_invite(request):
-        return
-    response.set_signed_cookie(
-        INVITE_COOKIE,
-        code,
-        salt=INVITE_COOKIE_SALT,
-        max_age=INVITE_COOKIE_MAX_AGE,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
+    # No invite code has anything but letters and digits.
+    if code.isalnum() and code != pending_invite(request):
+        signed_cookie_set(
+            response, INVITE_COOKIE, code, salt=INVITE_COOKIE_SALT, max_age=INVITE_COOKIE_MAX_AGE
+        )
 
 
 def pending_invite(request: HttpRequest) -> str:
     """The remembered code, or "" (none, expired or tampered with)."""
-    return request.get_signed_cookie(
-        INVITE_COOKIE, default="", salt=INVITE_COOKIE_SALT, max_age=INVITE_COOKIE_MAX_AGE
+    return signed_cookie_get(
+        request, INVITE_COOKIE, salt=INVITE_COOKIE_SALT, max_age=INVITE_COOKIE_MAX_AGE
     )

@@ -50,6 +50,33 @@ def _limit_bucket(address: str) -> str:
     return str(ip)
 
 
+def signed_cookie_set(
+    response: HttpResponse, name: str, value: str, *, salt: str, max_age: int
+) -> None:
+    """Keep a little state for a signed-out visitor in a signed cookie, not a session
+    row (which every visitor, or bot, would write).
+
+    HttpOnly, SameSite=Lax, Secure in production. A value that is not ASCII is not
+    kept: a header carries only Latin-1, and gunicorn answers 500 to anything else.
+    """
+    if not value or not value.isascii():
+        return
+    response.set_signed_cookie(
+        name,
+        value,
+        salt=salt,
+        max_age=max_age,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def signed_cookie_get(request: HttpRequest, name: str, *, salt: str, max_age: int) -> str:
+    """The value `signed_cookie_set` kept, or "" (none, expired or tampered with)."""
+    return request.get_signed_cookie(name, default="", salt=salt, max_age=max_age)
+
+
 def render_page(
     request: HttpRequest,
     template: str,

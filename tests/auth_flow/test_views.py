@@ -195,6 +195,17 @@ def test_a_signed_out_visitor_sent_to_sign_in_writes_no_session_row(client):
     assert Session.objects.count() == 0
 
 
+def test_next_with_letters_outside_latin_1_is_served_and_survives_sign_in(
+    client, new_phone, outbox
+):
+    # gunicorn refuses a header that is not Latin-1 with a 500.
+    response = client.get("/?next=/profile/referrals/?from=рассылка")
+    response.cookies.output().encode("latin-1")
+    code = ask_code(client, new_phone(), outbox)
+    landed = client.post("/auth/code/", {"code": code}).url
+    assert landed == "/profile/referrals/?from=%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D0%B0"
+
+
 def test_a_forged_next_cookie_is_ignored(client, new_phone, outbox):
     client.cookies["sign_in_next"] = "https://evil.example/"  # unsigned
     code = ask_code(client, new_phone(), outbox)
