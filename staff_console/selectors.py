@@ -176,23 +176,22 @@ CHART_LEFT = 36  # room for the axis labels
 CHART_BOTTOM = 24
 
 
+def _per_day(field: str, start: datetime) -> dict[date, int]:
+    """Counted members (active, not staff) by the day of `field`, from `start` on."""
+    return dict(
+        User.objects.filter(**{f"{field}__gte": start}, is_active=True, is_staff=False)
+        .annotate(day=TruncDate(field))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+
+
 def chart_get(*, period: Range, now: datetime | None = None) -> Chart:
     """Two grouped queries; days without members or activations show as zero."""
     start = period.start(now)
-    joined = dict(
-        User.objects.filter(date_joined__gte=start, is_active=True, is_staff=False)
-        .annotate(day=TruncDate("date_joined"))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .values_list("day", "n")
-    )
-    activated = dict(
-        User.objects.filter(activated_at__gte=start, is_active=True, is_staff=False)
-        .annotate(day=TruncDate("activated_at"))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .values_list("day", "n")
-    )
+    joined = _per_day("date_joined", start)
+    activated = _per_day("activated_at", start)
     days = [Day(d, joined.get(d, 0), activated.get(d, 0)) for d in period.days_list(now)]
     peak = max([1, *(max(d.new_members, d.activations) for d in days)])
     chart = Chart(days=days, peak=peak)
@@ -321,8 +320,10 @@ def open_flags_count() -> int:
     return FraudFlag.objects.filter(status=FraudFlag.Status.OPEN).count()
 
 
-def flag_get(*, pk: int) -> FraudFlag:
-    return FraudFlag.objects.select_related("inviter", "subject", "reviewed_by").get(pk=pk)
+def flag_get(*, pk: int) -> FraudFlag | None:
+    return (
+        FraudFlag.objects.select_related("inviter", "subject", "reviewed_by").filter(pk=pk).first()
+    )
 
 
 def flags_of_member(*, member: User) -> QuerySet[FraudFlag]:

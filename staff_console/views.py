@@ -4,6 +4,7 @@ own fragment and everyone else with the whole page."""
 from typing import Any
 
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
@@ -122,12 +123,7 @@ def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
     if _fragment_wanted(request):
-        context = {
-            "flag": selectors.flag_get(pk=flag.pk),
-            "just_reviewed": True,
-            "back": _page_url(request),
-        }
-        return render(request, f"{FLAGS}#flag-row", context)
+        return _flag_row(request, flag_pk=flag.pk, just_reviewed=True)
     return _back_to_flags(request)
 
 
@@ -142,14 +138,17 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
     flag_id = request.POST.get("flag", "")
     if _fragment_wanted(request) and flag_id.isdigit():
-        flag = get_object_or_404(FraudFlag.objects.select_related("inviter"), pk=int(flag_id))
-        context = {
-            "flag": selectors.flag_get(pk=flag.pk),
-            "just_suspended": True,
-            "back": _page_url(request),
-        }
-        return render(request, f"{FLAGS}#flag-row", context)
+        return _flag_row(request, flag_pk=int(flag_id), just_suspended=True)
     return _back_to_flags(request)
+
+
+def _flag_row(request: HttpRequest, *, flag_pk: int, **outcome: bool) -> HttpResponse:
+    """The flag's row after an action on it, for htmx to swap in place."""
+    flag = selectors.flag_get(pk=flag_pk)
+    if flag is None:
+        raise Http404
+    context = {"flag": flag, "back": _page_url(request), **outcome}
+    return render(request, f"{FLAGS}#flag-row", context)
 
 
 # Every member's phone number: for operators who may see members, not for all staff.
