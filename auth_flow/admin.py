@@ -28,8 +28,21 @@ def sent_today_by_provider() -> list[dict]:
     )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence, not data to edit: no adding, changing or deleting from the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Challenge)
-class ChallengeAdmin(admin.ModelAdmin):
+class ChallengeAdmin(ReadOnlyAdmin):
     """Read-only: challenges are evidence of sign-in attempts, not something to edit.
 
     Deleting one would also reset the rate limits it counts toward; old ones go
@@ -60,15 +73,6 @@ class ChallengeAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "sent_today": sent_today_by_provider()}
         return super().changelist_view(request, extra_context)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
     # Shown as people read it; searched and stored as E.164.
     @admin.display(description=_("phone"), ordering="phone")
     def phone_shown(self, obj: Challenge) -> str:
@@ -81,18 +85,9 @@ class ChallengeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SendBudget)
-class SendBudgetAdmin(admin.ModelAdmin):
+class SendBudgetAdmin(ReadOnlyAdmin):
     """The hourly SMS budgets as they are being spent (read-only)."""
 
     list_display = ("key", "window_start", "used", "refused")
     list_filter = ("key",)
     ordering = ("-window_start", "key")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
