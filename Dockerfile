@@ -44,7 +44,7 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
 
 USER app
 EXPOSE 8000
-# /healthz answers before host validation and the HTTPS redirect (site_config/health.py).
+# /healthz answers before host validation and the HTTPS redirect (core/health.py).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/healthz\", timeout=4)"]
 CMD ["gunicorn", "--config", "site_config/gunicorn.conf.py"]

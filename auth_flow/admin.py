@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from auth_flow.models import Challenge, SendBudget
-from site_config.phones import phone_display, phone_search_term
+from core.phones import phone_display, phone_search_term
 
 
 def sent_today_by_provider() -> list[dict]:

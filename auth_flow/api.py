@@ -1,6 +1,6 @@
 """Sign-in over JSON: ask for a code, trade it for JWTs, refresh them, sign out.
 
-The rules are the services' and the web forms' (see site_config.api.WebFormField);
+The rules are the services' and the web forms' (see core.api.fields.WebFormField);
 these views only translate between JSON and those calls.
 """
 
@@ -31,18 +31,18 @@ from auth_flow.errors import (
 )
 from auth_flow.forms import PHONE_INVALID, CodeForm, PhoneForm
 from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_issue, challenge_verify
-from profiles.models import User
-from site_config.api import (
+from core.api.fields import WebFormField
+from core.api.schema import (
     NOT_JSON_EXAMPLE,
     UNSUPPORTED_MEDIA_TYPE,
-    WebFormField,
     domain_error_example,
     error_example,
     error_response,
     validation_example,
 )
-from site_config.db import advisory_lock
-from site_config.http import client_ip
+from core.db import advisory_lock
+from core.http import client_ip
+from profiles.models import User
 
 PHONE_HELP = "A phone number, international or national (default region), e.g. +7 999 123-45-67."
 CHALLENGE_EXAMPLE = "q2LrZbXo4V1m8sT0cJpK7wYfE3nH9dAa"

@@ -12,6 +12,7 @@ class AuthFlowConfig(AppConfig):
         checks.sms_configuration_refuse()
 
         from auth_flow.views import phone_form_unavailable
-        from site_config.outage import outage_forms
+        from core.outage import RetryField, outage_forms, retry_fields
 
         outage_forms["/auth/phone/"] = phone_form_unavailable
+        retry_fields["/auth/code/"] = RetryField("code", _("Code from the SMS"), own_target=True)

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from site_config.errors import DomainError
+from core.errors import DomainError
 
 
 def wait_text(seconds: int) -> str:

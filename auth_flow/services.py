@@ -42,10 +42,10 @@ from auth_flow.sms import (
 )
 from auth_flow.sms.budgets import budget_give_back, budget_refused, budget_take
 from auth_flow.sms.guards import phone_check
+from core.db import advisory_lock, release_connection
+from core.errors import DomainError
 from profiles.models import User
 from profiles.services import user_get_or_create
-from site_config.db import advisory_lock, release_connection
-from site_config.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -24,16 +24,16 @@ from auth_flow.errors import (
 from auth_flow.forms import CodeForm, PhoneForm
 from auth_flow.selectors import challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
-from profiles.pending_invite import pending_invite_remember
-from site_config.api import expected_outage
-from site_config.http import (
+from core.api.errors import expected_outage
+from core.http import (
     client_ip,
     redirect_page,
     render_page,
     signed_cookie_get,
     signed_cookie_set,
 )
-from site_config.staff import PHONE_CODE_BACKEND
+from core.staff import PHONE_CODE_BACKEND
+from profiles.pending_invite import pending_invite_remember
 
 SESSION_PHONE = "auth_flow.phone"
 # The challenge token of the code this browser asked for: only it can answer that code.
@@ -118,7 +118,7 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
 
 def phone_form_unavailable(request: HttpRequest, notice: str) -> HttpResponse:
     """The sign-in form again during a database outage: the typed phone and the notice
-    (site_config/outage.py calls this; nothing here touches the database)."""
+    (core/outage.py calls this; nothing here touches the database)."""
     form = PhoneForm(request.POST)
     form.is_valid()
     form.add_error(None, notice)

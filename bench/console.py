@@ -116,8 +116,8 @@ def staff_cookie() -> dict[str, str]:
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
 
+    from core.staff import PASSWORD_BACKEND
     from profiles.models import User
-    from site_config.staff import PASSWORD_BACKEND
 
     operator = User.objects.create_superuser("+79990000001", "bench-operator-password")
     session = SessionStore()

@@ -92,8 +92,8 @@ def targets_for(owner) -> list[Target]:  # noqa: ANN001
     from django.conf import settings
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from core.staff import PHONE_CODE_BACKEND
     from profiles.selectors import referrals_version
-    from site_config.staff import PHONE_CODE_BACKEND
 
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session["_auth_user_id"] = str(owner.pk)

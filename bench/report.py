@@ -102,7 +102,7 @@ def main() -> None:
             check("1,000: wall <= 5 s", b1000["wall"], 5, unit="s", at_least=False)
         peak = max(b["peak_connections"] for b in bursts.values())
         # Each of the 2 workers may hold one probe connection beside its pool while
-        # every pooled one is busy (site_config/db_engine): a fixed bound all the same.
+        # every pooled one is busy (core/db_engine): a fixed bound all the same.
         bound = send["pool_max_total"] + 2
         check(
             f"DB connections <= pool + 1 probe per worker ({bound})",

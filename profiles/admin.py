@@ -7,9 +7,9 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from core.phones import phone_display, phone_search_term
 from profiles.models import User
 from profiles.services import member_insert
-from site_config.phones import phone_display, phone_search_term
 
 
 @admin.register(User)

@@ -18,20 +18,20 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
-from profiles.forms import InviteForm
-from profiles.selectors import REFERRALS_PAGE_SIZE, ProfileSummary, profile_get, referrals_page
-from profiles.services import invite_activate
-from site_config.api import (
+from core.api.fields import WebFormField
+from core.api.schema import (
     NOT_JSON_EXAMPLE,
     UNAUTHORIZED,
     UNSUPPORTED_MEDIA_TYPE,
-    WebFormField,
     domain_error_example,
     error_response,
     validation_example,
 )
-from site_config.http import client_ip
+from core.http import client_ip
+from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
+from profiles.forms import InviteForm
+from profiles.selectors import REFERRALS_PAGE_SIZE, ProfileSummary, profile_get, referrals_page
+from profiles.services import invite_activate
 
 PROFILE_EXAMPLE = OpenApiExample(
     "member",

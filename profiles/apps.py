@@ -7,4 +7,7 @@ class ProfilesConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
+        from core.outage import RetryField, retry_fields
         from profiles import signals  # noqa: F401 - connects the receivers
+
+        retry_fields["/profile/invite/"] = RetryField("invite_code", _("Friend's invite code"))

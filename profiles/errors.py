@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from site_config.errors import DomainError
+from core.errors import DomainError
 
 
 class InviteError(DomainError):

@@ -8,8 +8,8 @@ either app's views.
 
 from django.http import HttpRequest, HttpResponse
 
+from core.http import signed_cookie_get, signed_cookie_set
 from profiles.selectors import invite_code_normalize
-from site_config.http import signed_cookie_get, signed_cookie_set
 
 INVITE_COOKIE = "pending_invite"
 INVITE_COOKIE_SALT = "profiles.pending_invite"

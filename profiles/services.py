@@ -10,10 +10,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.db import advisory_lock
 from profiles.errors import SuspendNotAllowed, SuspendOwnAccount, SuspendStaffAccount
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
 from profiles.selectors import VERSION_CACHE_SECONDS, invite_owner_get, referrals_version_key
-from site_config.db import advisory_lock
 
 logger = logging.getLogger(__name__)
 

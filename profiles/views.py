@@ -10,6 +10,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import client_ip, member_required, render_page
 from profiles.errors import InviteError
 from profiles.forms import InviteForm
 from profiles.models import User
@@ -27,7 +28,6 @@ from profiles.selectors import (
     referrals_version_share,
 )
 from profiles.services import invite_activate
-from site_config.http import client_ip, member_required, render_page
 
 PROFILE = "profiles/profile.html"
 REFERRALS = "profiles/referrals.html"

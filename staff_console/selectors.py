@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from auth_flow.models import Challenge
+from core.phones import phone_display
 from profiles.models import User
-from site_config.phones import phone_display
 from staff_console.models import DailyCodeStat, FraudFlag, ScanMark
 
 LEADERBOARD_PAGE_SIZE = 20

@@ -13,9 +13,9 @@ from django.db.models.functions import Cast, Left, Length, TruncDate
 from django.utils import timezone
 
 from auth_flow.models import Challenge
+from core.db import advisory_lock
 from profiles.models import User
 from profiles.services import member_ips_purge
-from site_config.db import advisory_lock
 from staff_console import rules
 from staff_console.errors import FlagVerdictInvalid
 from staff_console.models import DailyCodeStat, FraudFlag, ScanMark

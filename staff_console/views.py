@@ -17,10 +17,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
+from core.staff import staff_required
 from profiles.models import User
 from profiles.services import member_suspend as profiles_member_suspend
-from site_config.errors import DomainError
-from site_config.staff import staff_required
 from staff_console import selectors, services
 from staff_console.csv_export import csv_lines
 from staff_console.models import FraudFlag

@@ -1,8 +1,8 @@
-"""`{{ phone|phone_display }}`: a phone as people read it (site_config/phones.py)."""
+"""`{{ phone|phone_display }}`: a phone as people read it (core/phones.py)."""
 
 from django import template
 
-from site_config.phones import phone_display as _phone_display
+from core.phones import phone_display as _phone_display
 
 register = template.Library()
 

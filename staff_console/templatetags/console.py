@@ -3,7 +3,7 @@ from datetime import datetime
 from django import template
 from django.utils import formats, timezone
 
-from site_config.phones import phone_display
+from core.phones import phone_display
 
 register = template.Library()
 

@@ -139,10 +139,11 @@ def test_compose_demo_settings_pass_the_deploy_checks():
 
 def test_env_example_lists_every_variable_the_settings_read():
     read = set()
-    for source in ("site_config/settings.py", "site_config/gunicorn.conf.py"):
-        text = (ROOT / source).read_text()
+    sources = [*(ROOT / "site_config" / "settings").glob("*.py"), ROOT / "site_config/gunicorn.conf.py"]
+    for source in sources:
+        text = source.read_text()
         read |= set(re.findall(r"env\.\w+\(\s*\"([A-Z_]+)\"", text))
-        read |= set(re.findall(r"_required_in_production\(\s*\"([A-Z_]+)\"", text))
+        read |= set(re.findall(r"required_in_production\(\s*\"([A-Z_]+)\"", text))
         read |= set(re.findall(r"environ\.get\(\s*[\"']([A-Z_]+)[\"']", text))
     documented = set(re.findall(r"^# ([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
 

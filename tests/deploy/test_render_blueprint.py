@@ -26,7 +26,7 @@ import yaml
 from django.core.management import get_commands
 from psycopg import sql
 
-from site_config.health import HEALTH_PATH
+from core.health import HEALTH_PATH
 from tests.deploy.conftest import ROOT, free_port, manage
 from tests.deploy.test_container_files import SERVE_COMMAND, _dockerfile_instructions
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from site_config.phones import phone_display
+from core.phones import phone_display
 from tests.e2e.conftest import PHONE, axe_violations, screenshot, sign_in
 
 # A share sheet as phones have it (Chromium on Linux has none): records what it was given.

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from site_config.phones import phone_display
+from core.phones import phone_display
 from tests.e2e.conftest import request_code, sign_in, wrong_code
 
 

@@ -5,10 +5,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from core.staff import PHONE_CODE_BACKEND
 from profiles.errors import SuspendNotAllowed, SuspendStaffAccount
 from profiles.models import User
 from profiles.services import member_suspend
-from site_config.staff import PHONE_CODE_BACKEND
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from auth_flow.models import Challenge
 from auth_flow.services import challenge_issue
+from core.phones import phone_display
 from profiles.models import User
 from profiles.services import invite_activate
-from site_config.phones import phone_display
 
 MEMBERS = "/admin/profiles/user/"
 

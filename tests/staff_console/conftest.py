@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from auth_flow.models import Challenge
+from core.staff import PASSWORD_BACKEND
 from profiles.models import User
-from site_config.staff import PASSWORD_BACKEND
 
 STAFF_PASSWORD = "a-long-operator-password"
 

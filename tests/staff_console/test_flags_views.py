@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from site_config.staff import PASSWORD_BACKEND
+from core.staff import PASSWORD_BACKEND
 from staff_console.models import FraudFlag
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from core.staff import PASSWORD_BACKEND
 from profiles.errors import SuspendNotAllowed, SuspendStaffAccount
 from profiles.models import User
 from profiles.services import member_suspend
-from site_config.staff import PASSWORD_BACKEND
 from tests.staff_console.conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from django.urls import reverse
 # The backend a member's phone-code sign-in is recorded with (sessions from
 # before the split carry it too, and stay valid as member sessions).
 PHONE_CODE_BACKEND = "django.contrib.auth.backends.ModelBackend"
-PASSWORD_BACKEND = "site_config.backends.StaffPasswordBackend"  # noqa: S105 - a dotted path
+PASSWORD_BACKEND = "core.backends.StaffPasswordBackend"  # noqa: S105 - a dotted path
 
 
 def password_signed_in(request: HttpRequest) -> bool:

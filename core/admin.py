@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from site_config.staff import staff_signed_in
+from core.staff import staff_signed_in
 
 
 class StaffAdminSite(admin.AdminSite):

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 from psycopg_pool import PoolTimeout
 
-from site_config.db_engine.base import database_answers
+from core.db_engine.base import database_answers
 
 HEALTH_PATH = "/healthz"
 

@@ -4,7 +4,7 @@ django-axes counts failed password sign-ins in the database (so every process
 and machine shares the counts), refuses further attempts from an account or an
 address that reached the limit until the cool-off has passed, and answers them
 with `lockout_response`. Its backend only says no: a password sign-in is still
-recorded with StaffPasswordBackend (site_config/staff.py). Settings: the
+recorded with StaffPasswordBackend (core/staff.py). Settings: the
 "staff password throttle" block in settings.py.
 """
 
@@ -24,7 +24,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from site_config.staff import PASSWORD_BACKEND
+from core.staff import PASSWORD_BACKEND
 
 LOCKOUT_TEMPLATE = "admin/staff_locked_out.html"
 

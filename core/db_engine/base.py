@@ -1,7 +1,7 @@
 """Django's PostgreSQL backend, telling a busy pool from a dead database.
 
 A request waits at most DB_POOL_TIMEOUT (2 s) for a pooled connection, so that
-with the database down it answers 503 within about two seconds (site_config/
+with the database down it answers 503 within about two seconds (core/
 outage.py). But a burst of code requests can hold every pooled connection for
 longer than that while the database is fine, and those requests must wait, not
 fail. So when the pool times out, one connection of our own asks the database

@@ -15,16 +15,16 @@ the session is left unread (SessionMiddleware saves no session on a 5xx).
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
-from site_config.api import SERVICE_UNAVAILABLE_DETAIL, error_body
+from core.api.errors import SERVICE_UNAVAILABLE_DETAIL, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +32,23 @@ NOTICE = SERVICE_UNAVAILABLE_DETAIL
 OUTAGE_PAGE = "503.html"
 
 # Forms an app answers itself during an outage, by path: the app knows its form
-# and template (site_config imports no app). Registered in the app's ready();
+# and template (core imports no app). Registered in the app's ready();
 # the callable gets the request and the notice, and must not touch the database.
 outage_forms: dict[str, Callable[[HttpRequest, str], HttpResponse]] = {}
+
+
+@dataclass(frozen=True)
+class RetryField:
+    """The one typed value of a form the outage page offers to send again."""
+
+    name: str
+    label: str
+    # The form's hx-target is the card the outage fragment replaces (no retarget).
+    own_target: bool = False
+
+
+# Registered by path in the app's ready(), like outage_forms: the app knows its URLs.
+retry_fields: dict[str, RetryField] = {}
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
@@ -95,27 +109,20 @@ def _page(request: HttpRequest) -> HttpResponse:
         if request.method == "GET":
             # A poll or a check while typing: keep the page as it is, the next one retries.
             response["HX-Reswap"] = "none"
-        elif request.path != "/auth/code/":
-            # The code form's target is the card this fragment replaces; others are not.
+        elif not (request.path in retry_fields and retry_fields[request.path].own_target):
+            # A form whose target is the card this fragment replaces keeps it; others not.
             response["HX-Retarget"] = "#main"
             response["HX-Reswap"] = "innerHTML"
     return response
 
 
-# The forms whose one typed value the outage page offers to send again.
-_RETRY_FIELDS = {
-    "/auth/code/": ("code", _("Code from the SMS")),
-    "/profile/invite/": ("invite_code", _("Friend's invite code")),
-}
-
-
 def _retry_form(request: HttpRequest) -> dict | None:
-    if request.method != "POST" or request.path not in _RETRY_FIELDS:
+    field = retry_fields.get(request.path) if request.method == "POST" else None
+    if field is None:
         return None
-    name, label = _RETRY_FIELDS[request.path]
     return {
         "action": request.path,
-        "name": name,
-        "label": label,
-        "value": request.POST.get(name, "")[:32],
+        "name": field.name,
+        "label": field.label,
+        "value": request.POST.get(field.name, "")[:32],
     }

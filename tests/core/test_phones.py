@@ -3,7 +3,7 @@
 import pytest
 from phonenumber_field.phonenumber import PhoneNumber
 
-from site_config.phones import _international, phone_display, phone_search_term
+from core.phones import _international, phone_display, phone_search_term
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from core.staff import PASSWORD_BACKEND
 from profiles.models import User
-from site_config.staff import PASSWORD_BACKEND
 
 PASSWORD = "a-long-operator-password"
 LOGIN = "/admin/login/?next=/admin/"

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis
 
-from site_config.cache import SharedClientRedisCache
+from core.cache import SharedClientRedisCache
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -71,7 +71,7 @@ def redis_down(settings):
     settings.REDIS_URL = url
     settings.CACHES = {
         "default": {
-            "BACKEND": "site_config.cache.SharedClientRedisCache",
+            "BACKEND": "core.cache.SharedClientRedisCache",
             "LOCATION": url,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -94,8 +94,8 @@ def test_an_unreachable_redis_answers_misses_instead_of_raising():
 
 @pytest.mark.django_db
 def test_members_sign_in_poll_and_activate_while_redis_restarts(client, redis_down, outbox):
+    from core.staff import PHONE_CODE_BACKEND
     from profiles.models import User
-    from site_config.staff import PHONE_CODE_BACKEND
 
     inviter = User.objects.create_user("+79991230106")
     member = User.objects.create_user("+79991230107")

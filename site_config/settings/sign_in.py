@@ -1,0 +1,46 @@
+"""Phones, one-time codes, SMS providers and the toll-fraud guards."""
+
+from site_config.settings.environment import DEBUG, env
+
+# Phone numbers and sign-in codes.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+OTP_TTL = env.int("OTP_TTL", default=300)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=3)
+OTP_RESEND_COOLDOWN = env.int("OTP_RESEND_COOLDOWN", default=60)
+OTP_PHONE_HOURLY = env.int("OTP_PHONE_HOURLY", default=5)
+OTP_PHONE_DAILY = env.int("OTP_PHONE_DAILY", default=10)
+OTP_IP_HOURLY = env.int("OTP_IP_HOURLY", default=30)
+OTP_SEND_DELAY: list[float] = env.list("OTP_SEND_DELAY", cast=float, default=[1.0, 2.0])
+
+# One backend or a fallback chain, comma-separated (auth_flow/sms/__init__.py).
+SMS_BACKEND = env.str("SMS_BACKEND", default="demo" if DEBUG else "console")
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
+# A real send: total seconds per provider, one retry included; the circuit breaker
+# opens after this many failures in a row and lets a trial through after the cool-off.
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=5.0)
+SMS_BREAKER_FAILURES = env.int("SMS_BREAKER_FAILURES", default=5)
+SMS_BREAKER_COOLOFF = env.float("SMS_BREAKER_COOLOFF", default=30.0)
+SMSRU_API_ID = env.str("SMSRU_API_ID", default="")
+SMSRU_BASE_URL = env.str("SMSRU_BASE_URL", default="https://sms.ru")
+SMSRU_SENDER = env.str("SMSRU_SENDER", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Empty: the SDK's own https://api.twilio.com (tests point it at a local fake).
+TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="")
+# The public URL of /webhooks/twilio/status/ as Twilio calls it (behind a proxy the
+# app cannot see it): sent with each message and used to check the signature.
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+
+# Toll-fraud guards (auth_flow/sms/guards.py, budgets.py).
+OTP_NUMBER_TYPES: list[str] = env.list(
+    "OTP_NUMBER_TYPES", default=["MOBILE", "FIXED_LINE_OR_MOBILE"]
+)
+OTP_ALLOWED_REGIONS: list[str] = env.list("OTP_ALLOWED_REGIONS", default=[])
+OTP_GLOBAL_HOURLY = env.int("OTP_GLOBAL_HOURLY", default=1000)
+OTP_REGION_HOURLY = env.int("OTP_REGION_HOURLY", default=200)
