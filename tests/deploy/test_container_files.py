@@ -139,7 +139,8 @@ def test_compose_demo_settings_pass_the_deploy_checks():
 
 def test_env_example_lists_every_variable_the_settings_read():
     read = set()
-    sources = [*(ROOT / "site_config" / "settings").glob("*.py"), ROOT / "site_config/gunicorn.conf.py"]
+    settings_dir = ROOT / "site_config" / "settings"
+    sources = [*settings_dir.glob("*.py"), ROOT / "site_config/gunicorn.conf.py"]
     for source in sources:
         text = source.read_text()
         read |= set(re.findall(r"env\.\w+\(\s*\"([A-Z_]+)\"", text))
