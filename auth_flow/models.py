@@ -37,6 +37,9 @@ class Challenge(models.Model):
         FAILED = "failed", _("failed")
         DELIVERED = "delivered", _("delivered")
         UNDELIVERED = "undelivered", _("undelivered")
+        # Telegram's reports: the member opened it; or the code's lifetime passed first.
+        READ = "read", _("read")
+        EXPIRED = "expired", _("expired")
 
     provider = models.CharField(_("SMS provider"), max_length=32, blank=True, default="")
     message_id = models.CharField(_("provider message id"), max_length=64, blank=True, default="")
@@ -44,6 +47,8 @@ class Challenge(models.Model):
         _("delivery"), max_length=12, choices=Delivery, default=Delivery.PENDING
     )
     delivery_updated_at = models.DateTimeField(_("delivery updated at"), null=True, blank=True)
+    # Telegram refunds a code it could not deliver within its ttl: what it did not bill.
+    refunded = models.BooleanField(_("fee refunded"), default=False)
 
     class Meta:
         verbose_name = _("challenge")

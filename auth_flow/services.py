@@ -407,16 +407,24 @@ DELIVERY_FINAL = (
     Challenge.Delivery.DELIVERED,
     Challenge.Delivery.UNDELIVERED,
     Challenge.Delivery.FAILED,
+    Challenge.Delivery.READ,
+    Challenge.Delivery.EXPIRED,
 )
 
 
-def delivery_report(*, provider: str, message_id: str, status: str) -> bool:
+def delivery_report(*, provider: str, message_id: str, status: str, refunded: bool = False) -> bool:
     """Record a provider's report on one message; False when no challenge has that id."""
+    found = Challenge.objects.filter(provider=provider, message_id=message_id)
+    if refunded:
+        # A refund is news whatever the order of the reports (Telegram's is_refunded).
+        found.filter(refunded=False).update(refunded=True)
     if status not in Challenge.Delivery.values or status == Challenge.Delivery.PENDING:
         # Intermediate states (queued, sending, accepted...) change nothing we show.
-        return Challenge.objects.filter(provider=provider, message_id=message_id).exists()
-    found = Challenge.objects.filter(provider=provider, message_id=message_id)
+        return found.exists()
     movable = found.exclude(delivery__in=DELIVERY_FINAL)
+    if status == Challenge.Delivery.READ:
+        # Read follows delivered (Telegram): the one final state a final state may move to.
+        movable = found.exclude(delivery__in=(Challenge.Delivery.READ, Challenge.Delivery.FAILED))
     if status == Challenge.Delivery.SENT:
         movable = movable.filter(delivery=Challenge.Delivery.PENDING)
     updated = movable.update(delivery=status, delivery_updated_at=timezone.now())

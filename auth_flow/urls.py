@@ -11,4 +11,6 @@ urlpatterns = [
     path("auth/logout/", views.sign_out, name="logout"),
     # Twilio posts delivery outcomes here (signature-checked).
     path("webhooks/twilio/status/", webhooks.twilio_status, name="twilio-status"),
+    # Telegram Gateway posts delivery reports here (signature-checked).
+    path("webhooks/telegram/status/", webhooks.telegram_status, name="telegram-status"),
 ]

@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 
 from auth_flow.sms.base import (
     BaseBackend,
+    ChannelRefused,
     NumberRefused,
     ProviderError,
     SendFailed,
@@ -25,12 +26,14 @@ BACKENDS = {
     "locmem": "auth_flow.sms.simulated.LocmemBackend",
     "smsru": "auth_flow.sms.smsru.SmsRuBackend",
     "twilio": "auth_flow.sms.twilio.TwilioBackend",
+    "telegram": "auth_flow.sms.telegram.TelegramBackend",
 }
 
 __all__ = [
     "BACKENDS",
     "BaseBackend",
     "ChainBackend",
+    "ChannelRefused",
     "ConsoleBackend",
     "DemoBackend",
     "LocmemBackend",

@@ -55,6 +55,14 @@ class NumberRefused(SendFailed):
     """The provider refused this number: no other provider is tried."""
 
 
+class ChannelRefused(SendFailed):
+    """This channel cannot reach the number (not on Telegram): the next one is tried.
+
+    Unlike NumberRefused, another channel (SMS) may well reach it; unlike a
+    ProviderError, the provider answered, so its circuit breaker counts a success.
+    """
+
+
 class BaseBackend:
     """One way to send a text. Subclasses implement `send` or, for a simulated
     gateway, `deliver`.
@@ -64,6 +72,8 @@ class BaseBackend:
     """
 
     name = "base"
+    # What the member is told the code came by (the code screen, the API's `channel`).
+    channel = "sms"
     reveals_codes = False
 
     @property

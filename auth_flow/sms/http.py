@@ -9,7 +9,14 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from auth_flow.sms.base import BaseBackend, NumberRefused, ProviderError, SendResult, mask_phone
+from auth_flow.sms.base import (
+    BaseBackend,
+    ChannelRefused,
+    NumberRefused,
+    ProviderError,
+    SendResult,
+    mask_phone,
+)
 from auth_flow.sms.breaker import CircuitOpen, breaker_for
 
 logger = logging.getLogger("auth_flow.sms.http")
@@ -58,7 +65,7 @@ class HttpBackend(BaseBackend):
         for attempt in (1, 2):
             try:
                 result = self.attempt(phone=phone, text=text, timeout=deadline - time.monotonic())
-            except NumberRefused as refused:
+            except (NumberRefused, ChannelRefused) as refused:
                 breaker.succeeded()  # the provider answered: it is up
                 logger.warning(
                     "sms refused provider=%s phone=%s reason=%s", self.name, masked, refused.reason

@@ -44,3 +44,11 @@ OTP_NUMBER_TYPES: list[str] = env.list(
 OTP_ALLOWED_REGIONS: list[str] = env.list("OTP_ALLOWED_REGIONS", default=[])
 OTP_GLOBAL_HOURLY = env.int("OTP_GLOBAL_HOURLY", default=1000)
 OTP_REGION_HOURLY = env.int("OTP_REGION_HOURLY", default=200)
+
+# Telegram Gateway (SMS_BACKEND=telegram,...): codes by Telegram, about $0.01 each and
+# refunded when undelivered within the code's lifetime (auth_flow/sms/telegram.py).
+TELEGRAM_GATEWAY_TOKEN = env.str("TELEGRAM_GATEWAY_TOKEN", default="")
+# Empty: Telegram's own https://gatewayapi.telegram.org (tests point it at a local fake).
+TELEGRAM_GATEWAY_BASE_URL = env.str("TELEGRAM_GATEWAY_BASE_URL", default="")
+# The public URL of /webhooks/telegram/status/ as the Gateway reaches it; empty: no reports.
+TELEGRAM_GATEWAY_CALLBACK_URL = env.str("TELEGRAM_GATEWAY_CALLBACK_URL", default="")
