@@ -35,6 +35,11 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "auth", "description": "Sign in with a one-time SMS code; JWT access/refresh."},
         {"name": "profile", "description": "The signed-in member: invite codes and referrals."},
+        {
+            "name": "operator",
+            "description": "For the business's own systems: `Authorization: Api-Key <key>` "
+            "(python manage.py operator_key create NAME).",
+        },
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -45,3 +50,7 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.document_service_unavailable",
     ],
 }
+
+# The operator API (/api/v1/operator/, API keys): requests a minute per key, counted
+# in the database every process shares (operator_api/throttles.py).
+OPERATOR_API_RATE = env.int("OPERATOR_API_RATE", default=120)

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "profiles",
     "auth_flow",
     "staff_console",
+    "rest_framework_api_key",
+    "operator_api",
     # Failed staff password sign-ins, counted in the database (security.py).
     "axes",
 ]

@@ -20,6 +20,7 @@ OPERATIONS = {
     ("get", "/api/v1/profile/"),
     ("post", "/api/v1/profile/invite/"),
     ("get", "/api/v1/profile/referrals/"),
+    ("get", "/api/v1/operator/members/"),
 }
 DOCS_PAGES = ["/api/docs/", "/api/docs/swagger/", "/api/docs/swagger/?script="]
 URL = re.compile(r"""https?://[^\s"'<>)]+""")
