@@ -28,7 +28,7 @@ def device_token_issue(*, phone: str, key: str | None = None) -> str:
     return signing.dumps(payload, key=key, salt=SALT, compress=False)
 
 
-def device_of(*, token: str, phone: str) -> str:
+def device_token_verify(*, token: str, phone: str) -> str:
     """The keyed hash of the token's device if it is valid for `phone`, else "".
 
     Invalid, expired or another phone's tokens are not errors: their holder is

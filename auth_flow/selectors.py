@@ -12,7 +12,7 @@ from auth_flow.models import Challenge
 def challenge_resend_in(*, phone: str, device: str = "") -> int:
     """Seconds until this requester may ask for another code for `phone` (0: now).
 
-    `device` is the requester's device hash (auth_flow.devices.device_of), blank
+    `device` is the requester's device hash (auth_flow.devices.device_token_verify), blank
     for a stranger: the cooldown runs per pool, as the limits do.
     """
     latest = (

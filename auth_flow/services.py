@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from auth_flow.devices import device_of, device_token_issue
+from auth_flow.devices import device_token_issue, device_token_verify
 from auth_flow.errors import (
     AccountDisabled,
     ChallengeThrottled,
@@ -45,7 +45,7 @@ from auth_flow.sms.guards import phone_check
 from core.db import advisory_lock, release_connection
 from core.errors import DomainError
 from profiles.models import User
-from profiles.services import user_get_or_create
+from profiles.services import member_get_or_create
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def challenge_issue(
     code = f"{secrets.randbelow(10_000):04d}"
     # 192 random bits: the only thing that lets its holder answer this challenge.
     token = secrets.token_urlsafe(24)
-    device = device_of(token=device_token, phone=phone)
+    device = device_token_verify(token=device_token, phone=phone)
     challenge = _challenge_create(phone=phone, ip=ip, code=code, token=token, device=device)
     try:
         # After the challenge's commit, so a throttled request never touches the budgets.
@@ -380,7 +380,7 @@ def _challenge_attempt(
     challenge.used_at = now
     challenge.save(update_fields=["state", "used_at"])
     # The address of a first sign-in is a fact the staff console's fraud rules read.
-    user, created = user_get_or_create(phone=phone, ip=ip)
+    user, created = member_get_or_create(phone=phone, ip=ip)
     logger.info("code verified phone=%s ip=%s new_member=%s", masked, ip, created)
     return SignIn(user=user, created=created, device_token=device_token_issue(phone=phone))
 

@@ -195,5 +195,5 @@ def _code_context(
 
 def _resend_in(request: HttpRequest, phone: str) -> int:
     # The countdown of this browser's own budget: its device's, or the strangers' one.
-    device = devices.device_of(token=request.COOKIES.get(devices.COOKIE, ""), phone=phone)
+    device = devices.device_token_verify(token=request.COOKIES.get(devices.COOKIE, ""), phone=phone)
     return challenge_resend_in(phone=phone, device=device)

@@ -56,9 +56,9 @@ def member_with_referrals(count: int, tag: int):  # noqa: ANN201 - a Django mode
     from django.utils import timezone
 
     from profiles.models import User
-    from profiles.services import invite_code_generate, user_get_or_create
+    from profiles.services import invite_code_generate, member_get_or_create
 
-    owner, _ = user_get_or_create(phone=f"+7955{tag:07d}")
+    owner, _ = member_get_or_create(phone=f"+7955{tag:07d}")
     start = timezone.now() - timedelta(days=30)
     batch = [
         User(

@@ -45,7 +45,7 @@ def member_insert(*, user: User) -> User:
 
 
 @transaction.atomic
-def user_get_or_create(*, phone: str, ip: str = "") -> tuple[User, bool]:
+def member_get_or_create(*, phone: str, ip: str = "") -> tuple[User, bool]:
     """The member with this phone, created with a fresh invite code on first sign-in.
 
     Parallel first sign-ins of one phone meet at the unique constraint: the

@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from auth_flow.models import Challenge
 from auth_flow.sms import LocmemBackend
 from profiles.models import User
-from profiles.services import user_get_or_create
+from profiles.services import member_get_or_create
 from tests.browser import CHROMIUM_ARGS, require_chromium
 
 
@@ -85,9 +87,27 @@ def new_phone() -> Callable[[], str]:
 @pytest.fixture
 def make_member(new_phone: Callable[[], str]) -> Callable[..., User]:
     def make(phone: str | None = None) -> User:
-        return user_get_or_create(phone=phone or new_phone())[0]
+        return member_get_or_create(phone=phone or new_phone())[0]
 
     return make
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def member_api(make_member: Callable[..., User]) -> Callable[..., APIClient]:
+    """A client signed in as `member` (a new one if not given) with a fresh access token."""
+
+    def sign_in(member: User | None = None) -> APIClient:
+        client = APIClient()
+        token = RefreshToken.for_user(member or make_member()).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return sign_in
 
 
 @pytest.fixture

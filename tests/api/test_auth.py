@@ -249,11 +249,11 @@ def test_a_resend_with_the_previous_challenge_voids_only_that_code(
 
 
 def test_sign_in_answers_a_device_token(api: APIClient, new_phone):
-    from auth_flow.devices import device_of
+    from auth_flow.devices import device_token_verify
 
     phone = new_phone()
     body = sign_in(api, phone)
-    assert device_of(token=body["device_token"], phone=phone)
+    assert device_token_verify(token=body["device_token"], phone=phone)
 
 
 def test_a_device_token_gets_a_code_while_strangers_hold_the_phone_at_its_limits(

@@ -28,10 +28,10 @@ def test_one_code_submitted_twenty_times_signs_in_once_and_makes_one_user(new_ph
 
 
 def test_parallel_first_sign_ins_of_one_phone_make_one_user(new_phone):
-    from profiles.services import user_get_or_create
+    from profiles.services import member_get_or_create
 
     phone = new_phone()
-    results = run_in_parallel([lambda: user_get_or_create(phone=phone)] * 10)
+    results = run_in_parallel([lambda: member_get_or_create(phone=phone)] * 10)
     assert all(not isinstance(r, Exception) for r in results), results
     assert sum(created for _, created in results) == 1
     assert User.objects.filter(phone=phone).count() == 1

@@ -14,9 +14,9 @@ from profiles.selectors import invite_owner_get
 from profiles.services import (
     invite_activate,
     invite_code_generate,
+    member_get_or_create,
     member_suspend,
     referrals_recount,
-    user_get_or_create,
 )
 
 pytestmark = pytest.mark.django_db
@@ -32,15 +32,15 @@ def test_invite_code_is_six_characters_without_look_alikes():
 
 
 def test_invite_code_collision_is_retried(new_phone, monkeypatch):
-    taken = user_get_or_create(phone=new_phone())[0].invite_code
+    taken = member_get_or_create(phone=new_phone())[0].invite_code
     codes = iter([taken, taken, "FRESH2"])
     monkeypatch.setattr("profiles.services.invite_code_generate", lambda: next(codes))
-    user, created = user_get_or_create(phone=new_phone())
+    user, created = member_get_or_create(phone=new_phone())
     assert created and user.invite_code == "FRESH2"
 
 
 def test_every_way_of_creating_a_member_retries_a_taken_invite_code(new_phone, monkeypatch):
-    taken = user_get_or_create(phone=new_phone())[0].invite_code
+    taken = member_get_or_create(phone=new_phone())[0].invite_code
     codes = iter([taken, "SUPER2"])
     monkeypatch.setattr("profiles.services.invite_code_generate", lambda: next(codes))
     admin = User.objects.create_superuser(new_phone(), "a-long-password-42")

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from auth_flow.models import Challenge
 from profiles.models import User
-from profiles.services import invite_activate, member_suspend, user_get_or_create
+from profiles.services import invite_activate, member_get_or_create, member_suspend
 from staff_console.models import DailyCodeStat, FraudFlag
 from staff_console.selectors import RANGES, code_counts
 from staff_console.services import code_counts_rollup, flag_review, flags_refresh, ips_purge
@@ -200,9 +200,9 @@ def test_reviewed_flag_reopens_on_new_evidence_but_fraud_stays(member_at, operat
 
 
 def test_first_sign_in_and_activation_record_the_ip():
-    inviter, _ = user_get_or_create(phone="+79995550001", ip="198.51.100.4")
-    member, created = user_get_or_create(phone="+79995550002", ip="2001:db8::5")
-    again, created_again = user_get_or_create(phone="+79995550002", ip="203.0.113.9")
+    inviter, _ = member_get_or_create(phone="+79995550001", ip="198.51.100.4")
+    member, created = member_get_or_create(phone="+79995550002", ip="2001:db8::5")
+    again, created_again = member_get_or_create(phone="+79995550002", ip="203.0.113.9")
     member = invite_activate(user=member, code=inviter.invite_code, ip="198.51.100.5")
     member.refresh_from_db()
     assert created and not created_again

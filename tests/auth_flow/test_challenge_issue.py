@@ -1,4 +1,4 @@
-"""Every rule of the sign-in code table (SPEC.md, "Sign-in code")."""
+"""challenge_issue: the code sent, its limits, and who may draw on which budget."""
 
 import contextlib
 
@@ -9,35 +9,16 @@ from django.utils import timezone
 from auth_flow.errors import (
     ChallengeThrottled,
     CodeAttemptsExhausted,
-    CodeExpired,
     CodeInvalid,
     CodeNotRequested,
-    CodeUsed,
     SmsBudgetExhausted,
     SmsUnavailable,
 )
 from auth_flow.models import Challenge
-from auth_flow.services import SignIn, challenge_issue, challenge_verify, challenges_purge
-from auth_flow.sms import BaseBackend, ProviderError, SendResult
-from profiles.models import User
+from auth_flow.services import challenge_issue, challenge_token_hash, code_hash
+from tests.auth_flow.helpers import IP, fill_the_phones_day, issue, verify, wrong
 
 pytestmark = pytest.mark.django_db
-
-IP = "203.0.113.7"
-
-
-def wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 10_000:04d}"
-
-
-def issue(phone: str, outbox: list, ip: str = IP, **requester: str) -> tuple[str, str]:
-    """Ask for a code as one requester: the code from the SMS and the challenge token."""
-    issued = challenge_issue(phone=phone, ip=ip, **requester)
-    return outbox[-1].code, issued.challenge
-
-
-def verify(phone: str, code: str, challenge: str, ip: str = IP) -> SignIn:
-    return challenge_verify(phone=phone, code=code, challenge=challenge, ip=ip)
 
 
 def test_code_is_four_digits_and_sent_by_sms(new_phone, outbox):
@@ -62,88 +43,7 @@ def test_database_never_holds_the_code_in_plain_text(new_phone, outbox):
 
 
 def test_equal_codes_for_two_phones_hash_differently(new_phone, settings):
-    from auth_flow.services import code_hash
-
     assert code_hash(phone=new_phone(), code="1234") != code_hash(phone=new_phone(), code="1234")
-
-
-def test_right_code_signs_in_and_creates_the_member_once(new_phone, outbox, age_challenges):
-    phone = new_phone()
-    first = verify(phone, *issue(phone, outbox))
-    assert first.created and str(first.user.phone) == phone
-    assert len(first.user.invite_code) == 6
-    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
-    second = verify(phone, *issue(phone, outbox))
-    assert not second.created and second.user.pk == first.user.pk
-    assert User.objects.filter(phone=phone).count() == 1
-
-
-def test_first_sign_in_records_the_members_address_for_fraud_review(
-    new_phone, outbox, age_challenges
-):
-    phone = new_phone()
-    verify(phone, *issue(phone, outbox), ip="198.51.100.20")
-    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
-    verify(phone, *issue(phone, outbox), ip="192.0.2.99")
-
-    # The first sign-in's address, not overwritten by later ones.
-    assert User.objects.get(phone=phone).signup_ip == "198.51.100.20"
-
-
-def test_wrong_code_says_how_many_attempts_remain(new_phone, outbox):
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    with pytest.raises(CodeInvalid) as first:
-        verify(phone, wrong(code), token)
-    assert first.value.attempts_left == settings.OTP_MAX_ATTEMPTS - 1
-    assert "2 attempts left" in first.value.message
-    with pytest.raises(CodeInvalid) as second:
-        verify(phone, wrong(code), token)
-    assert "1 attempt left" in second.value.message
-
-
-def test_code_is_void_after_three_wrong_attempts_even_the_right_one(new_phone, outbox):
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    for _ in range(settings.OTP_MAX_ATTEMPTS - 1):
-        with pytest.raises(CodeInvalid):
-            verify(phone, wrong(code), token)
-    with pytest.raises(CodeAttemptsExhausted):
-        verify(phone, wrong(code), token)
-    with pytest.raises(CodeAttemptsExhausted):
-        verify(phone, code, token)
-    assert not User.objects.filter(phone=phone).exists()
-
-
-def test_attempt_limit_follows_the_setting(new_phone, outbox, settings):
-    settings.OTP_MAX_ATTEMPTS = 1
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    with pytest.raises(CodeAttemptsExhausted):
-        verify(phone, wrong(code), token)
-
-
-def test_expired_code_is_refused(new_phone, outbox, age_challenges):
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    age_challenges(phone, settings.OTP_TTL + 1)
-    with pytest.raises(CodeExpired):
-        verify(phone, code, token)
-
-
-def test_code_just_inside_its_lifetime_works(new_phone, outbox, age_challenges):
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    age_challenges(phone, settings.OTP_TTL - 5)
-    assert verify(phone, code, token).created
-
-
-def test_code_is_single_use(new_phone, outbox):
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    verify(phone, code, token)
-    with pytest.raises(CodeUsed):
-        verify(phone, code, token)
 
 
 def test_new_code_voids_the_same_requesters_older_one(new_phone, outbox, age_challenges):
@@ -157,13 +57,6 @@ def test_new_code_voids_the_same_requesters_older_one(new_phone, outbox, age_cha
     assert verify(phone, new_code, new_token).user
 
 
-class DownBackend(BaseBackend):
-    name = "down"
-
-    def send(self, *, phone: str, text: str, code: str) -> SendResult:
-        raise ProviderError(self.name, "down")
-
-
 @pytest.mark.parametrize("requester", ["previous", "device_token"])
 def test_a_resend_that_fails_keeps_the_code_already_on_the_phone(
     new_phone, outbox, age_challenges, settings, requester
@@ -173,7 +66,7 @@ def test_a_resend_that_fails_keeps_the_code_already_on_the_phone(
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
     old_code, old_token = issue(phone, outbox, device_token=device_token)
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
-    settings.SMS_BACKEND = f"{__name__}.DownBackend"
+    settings.SMS_BACKEND = "tests.auth_flow.helpers.DownBackend"
     again = {"previous": old_token} if requester == "previous" else {"device_token": device_token}
 
     with pytest.raises(SmsUnavailable):
@@ -205,18 +98,19 @@ def test_a_code_used_before_its_replacement_is_sent_stays_used(
     new_code, new_token = issue(phone, outbox, previous=old_token)
     # Signed in with the old code while the new one was still on its way: voiding
     # the older codes after the send leaves a used one as it is.
-    assert Challenge.objects.get(token_hash=_hash(old_token)).state == Challenge.State.REPLACED
-    Challenge.objects.filter(token_hash=_hash(old_token)).update(
+    assert (
+        Challenge.objects.get(token_hash=challenge_token_hash(old_token)).state
+        == Challenge.State.REPLACED
+    )
+    Challenge.objects.filter(token_hash=challenge_token_hash(old_token)).update(
         state=Challenge.State.USED, used_at=timezone.now()
     )
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
     issue(phone, outbox, previous=old_token)
-    assert Challenge.objects.get(token_hash=_hash(old_token)).state == Challenge.State.USED
-
-
-def test_code_for_a_phone_that_never_asked_is_refused(new_phone):
-    with pytest.raises(CodeNotRequested):
-        verify(new_phone(), "1234", "no-such-challenge")
+    assert (
+        Challenge.objects.get(token_hash=challenge_token_hash(old_token)).state
+        == Challenge.State.USED
+    )
 
 
 def test_resend_waits_for_the_cooldown(new_phone, outbox, age_challenges):
@@ -308,60 +202,6 @@ def test_demo_backend_returns_the_code_and_others_do_not(new_phone, settings, ou
     assert issued.demo_code is not None and len(issued.demo_code) == 4
 
 
-def test_purge_deletes_only_challenges_older_than_a_day(new_phone, outbox, age_challenges):
-    old, fresh = new_phone(), new_phone()
-    issue(old, outbox)
-    issue(fresh, outbox)
-    age_challenges(old, 24 * 3600 + 60)
-    assert challenges_purge(batch_size=1) == 1
-    assert challenges_purge() == 0
-    assert list(Challenge.objects.values_list("phone", flat=True)) == [fresh]
-
-
-# Guesses are bound to the requester (issue 10, item 3)
-
-
-def test_a_strangers_wrong_guesses_never_void_the_members_pending_code(
-    new_phone, outbox, age_challenges
-):
-    phone = new_phone()
-    member_code, member_token = issue(phone, outbox)
-    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
-    stranger_code, stranger_token = issue(phone, outbox, ip="198.51.100.9")
-    # With its own challenge: three wrong guesses void the stranger's code only.
-    for _ in range(settings.OTP_MAX_ATTEMPTS):
-        with pytest.raises((CodeInvalid, CodeAttemptsExhausted)):
-            verify(phone, wrong(member_code), stranger_token, ip="198.51.100.9")
-    # Without one, or with a made-up one: refused, nothing counted.
-    for forged in ("", "guess", "x" * 500):
-        with pytest.raises(CodeNotRequested):
-            verify(phone, wrong(member_code), forged, ip="198.51.100.9")
-    member = Challenge.objects.get(phone=phone, state=Challenge.State.PENDING)
-    assert member.attempts_left == settings.OTP_MAX_ATTEMPTS
-    assert verify(phone, member_code, member_token).created
-
-
-def test_verify_without_the_challenge_is_refused_and_spends_nothing(new_phone, outbox):
-    phone = new_phone()
-    code, token = issue(phone, outbox)
-    with pytest.raises(CodeNotRequested) as refused:
-        verify(phone, code, "")
-    assert refused.value.code == "code_not_requested" and refused.value.status == 400
-    assert Challenge.objects.get(phone=phone).attempts_left == settings.OTP_MAX_ATTEMPTS
-    assert not User.objects.filter(phone=phone).exists()
-    assert verify(phone, code, token).created
-
-
-def test_another_phones_challenge_does_not_answer_this_phones_code(new_phone, outbox):
-    mine, theirs = new_phone(), new_phone()
-    _, my_token = issue(mine, outbox)
-    their_code, _ = issue(theirs, outbox)
-    with pytest.raises(CodeNotRequested):
-        verify(theirs, their_code, my_token)
-    assert not User.objects.filter(phone=theirs).exists()
-    assert Challenge.objects.get(phone=theirs).attempts_left == settings.OTP_MAX_ATTEMPTS
-
-
 def test_a_strangers_new_code_leaves_the_members_pending_code_alone(
     new_phone, outbox, age_challenges
 ):
@@ -397,49 +237,6 @@ def test_a_stranger_still_gets_at_most_the_phones_daily_codes_and_guesses(
         for left in Challenge.objects.filter(phone=phone).values_list("attempts_left", flat=True)
     )
     assert spent == settings.OTP_PHONE_DAILY * settings.OTP_MAX_ATTEMPTS
-
-
-# Device tokens (issue 10, item 3)
-
-
-def _hash(token: str) -> str:
-    from auth_flow.services import challenge_token_hash
-
-    return challenge_token_hash(token)
-
-
-def fill_the_phones_day(phone: str, outbox: list, age_challenges) -> None:
-    """Strangers ask for every code the phone's shared budget allows today."""
-    for index in range(settings.OTP_PHONE_DAILY):
-        age_challenges(phone, 3600 / settings.OTP_PHONE_HOURLY * 1.01)
-        try:
-            issue(phone, outbox, ip=f"198.51.100.{index + 1}")
-        except ChallengeThrottled as limited:
-            assert limited.code == "phone_daily_limit"
-            return
-    age_challenges(phone, 3600)
-
-
-def test_sign_in_hands_out_a_device_token_for_that_phone_only(new_phone, outbox):
-    from auth_flow.devices import device_of
-
-    phone, other = new_phone(), new_phone()
-    first = verify(phone, *issue(phone, outbox))
-    assert device_of(token=first.device_token, phone=phone)
-    assert device_of(token=first.device_token, phone=other) == ""
-    assert device_of(token=first.device_token + "x", phone=phone) == ""
-
-
-def test_each_sign_in_is_a_device_of_its_own(new_phone, outbox, age_challenges):
-    from auth_flow.devices import device_of
-
-    phone = new_phone()
-    first = verify(phone, *issue(phone, outbox))
-    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
-    second = verify(phone, *issue(phone, outbox))
-    assert device_of(token=first.device_token, phone=phone) != device_of(
-        token=second.device_token, phone=phone
-    )
 
 
 def test_a_device_gets_a_code_while_strangers_used_up_the_phones_day(
@@ -536,27 +333,5 @@ def test_a_devices_new_code_voids_its_own_older_code_only(new_phone, outbox, age
     new_code, new_token = issue(phone, outbox, device_token=device_token)
     with pytest.raises(CodeNotRequested):
         verify(phone, old_code, old_token)
-    assert Challenge.objects.get(token_hash=_hash(stranger_token)).state == "pending"
+    assert Challenge.objects.get(token_hash=challenge_token_hash(stranger_token)).state == "pending"
     assert verify(phone, new_code, new_token).user
-
-
-# A deactivated member (issue 10, item 5)
-
-
-def test_a_disabled_member_is_refused_after_the_right_code_which_stays_unspent(make_member, outbox):
-    from auth_flow.errors import AccountDisabled
-
-    member = make_member()
-    member.is_active = False
-    member.save(update_fields=["is_active"])
-    phone = str(member.phone)
-    code, token = issue(phone, outbox)
-    with pytest.raises(AccountDisabled) as refused:
-        verify(phone, code, token)
-    assert (refused.value.code, refused.value.status) == ("account_disabled", 403)
-    challenge = Challenge.objects.get(phone=phone)
-    assert challenge.state == Challenge.State.PENDING
-    assert challenge.attempts_left == settings.OTP_MAX_ATTEMPTS
-    member.is_active = True
-    member.save(update_fields=["is_active"])
-    assert verify(phone, code, token).user == member
