@@ -29,7 +29,7 @@ from auth_flow.errors import (
     SmsBudgetExhausted,
     SmsUnavailable,
 )
-from auth_flow.forms import PHONE_INVALID, CodeForm, PhoneForm
+from auth_flow.forms import CODE_INPUT_MAX, PHONE_INVALID, CodeForm, PhoneForm
 from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_issue, challenge_verify
 from core.api.fields import WebFormField
 from core.api.schema import (
@@ -198,7 +198,11 @@ class CodeRequestApi(APIView):
 
 class SignInSerializer(serializers.Serializer):
     phone = WebFormField(form=PhoneForm, max_length=32, help_text=PHONE_HELP)
-    code = WebFormField(form=CodeForm, max_length=4, help_text="The 4 digits from the SMS.")
+    code = WebFormField(
+        form=CodeForm,
+        max_length=CODE_INPUT_MAX,
+        help_text="The 4 digits from the SMS (spaces, dashes and text around them are ignored).",
+    )
     challenge = serializers.CharField(
         max_length=CHALLENGE_TOKEN_MAX_LENGTH,
         help_text="The `challenge` from the answer to your code request.",

@@ -1,12 +1,14 @@
 """Reads of sign-in challenges."""
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from auth_flow.models import Challenge
+from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_token_hash
 
 
 def challenge_resend_in(*, phone: str, device: str = "") -> int:
@@ -25,3 +27,32 @@ def challenge_resend_in(*, phone: str, device: str = "") -> int:
         return 0
     wait = latest + timedelta(seconds=settings.OTP_RESEND_COOLDOWN) - timezone.now()
     return max(0, math.ceil(wait.total_seconds()))
+
+
+@dataclass(frozen=True)
+class PendingCode:
+    """The code a requester is waiting for, as its code screen shows it."""
+
+    phone: str
+    expires_in: int
+
+
+def challenge_pending(*, phone: str, token: str) -> PendingCode | None:
+    """The requester's challenge (`token`) for `phone` if its code can still be entered:
+    pending and not expired. None otherwise (none asked, used, replaced, locked...)."""
+    if not token or len(token) > CHALLENGE_TOKEN_MAX_LENGTH:
+        return None
+    now = timezone.now()
+    expires_at = (
+        Challenge.objects.filter(
+            phone=phone,
+            token_hash=challenge_token_hash(token),
+            state=Challenge.State.PENDING,
+            expires_at__gt=now,
+        )
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    if expires_at is None:
+        return None
+    return PendingCode(phone=phone, expires_in=math.ceil((expires_at - now).total_seconds()))

@@ -7,7 +7,7 @@ app_name = "auth_flow"
 urlpatterns = [
     path("", views.sign_in, name="sign_in"),
     path("auth/phone/", views.phone_submit, name="phone"),
-    path("auth/code/", views.code_submit, name="code"),
+    path("auth/code/", views.code, name="code"),
     path("auth/logout/", views.sign_out, name="logout"),
     # Twilio posts delivery outcomes here (signature-checked).
     path("webhooks/twilio/status/", webhooks.twilio_status, name="twilio-status"),

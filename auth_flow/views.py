@@ -5,12 +5,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url, replace_url
 
 from auth_flow import devices
 from auth_flow.errors import (
@@ -22,7 +24,7 @@ from auth_flow.errors import (
     SmsUnavailable,
 )
 from auth_flow.forms import CodeForm, PhoneForm
-from auth_flow.selectors import challenge_resend_in
+from auth_flow.selectors import PendingCode, challenge_pending, challenge_resend_in
 from auth_flow.services import challenge_issue, challenge_verify
 from core.api.errors import expected_outage
 from core.http import (
@@ -32,10 +34,13 @@ from core.http import (
     signed_cookie_get,
     signed_cookie_set,
 )
+from core.phones import phone_display
 from core.staff import PHONE_CODE_BACKEND
 from profiles.pending_invite import pending_invite_remember
 
 SESSION_PHONE = "auth_flow.phone"
+# The phone as the person typed it: "Change number" and Back give it back like that.
+SESSION_PHONE_TYPED = "auth_flow.phone_typed"
 # The challenge token of the code this browser asked for: only it can answer that code.
 SESSION_CHALLENGE = "auth_flow.challenge"
 SESSION_DEMO_CODE = "auth_flow.demo_code"
@@ -73,18 +78,29 @@ def _next_url_safe(request: HttpRequest, url: str) -> str:
 def _sign_in_page(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("profiles:profile")
-    form = PhoneForm(initial={"phone": request.session.get(SESSION_PHONE, "")})
+    typed = request.session.get(SESSION_PHONE_TYPED) or request.session.get(SESSION_PHONE, "")
+    form = PhoneForm(initial={"phone": typed})
     return render(request, SIGN_IN, {"form": form})
 
 
 @require_POST
 def phone_submit(request: HttpRequest) -> HttpResponse:
-    """Send a code. Also the resend button of the code screen (`resend=1`)."""
+    """Send a code, then show the code screen (`/auth/code/`). Also the resend button
+    of the code screen (`resend=1`).
+
+    The number whose code this browser is still waiting for is not sent a second
+    code (the cooldown would refuse it anyway): its code screen comes back instead.
+    """
     form = PhoneForm(request.POST)
     resend = "resend" in request.POST
     if not form.is_valid():
         return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=422)
     phone = form.cleaned_data["phone"]
+    if not resend and phone == request.session.get(SESSION_PHONE):
+        pending = _pending(request)
+        if pending is not None:
+            _remember_typed(request)
+            return _code_screen(request, pending=pending)
     try:
         issued = challenge_issue(
             phone=phone,
@@ -112,8 +128,39 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_PHONE] = issued.phone
     request.session[SESSION_CHALLENGE] = issued.challenge
     request.session[SESSION_DEMO_CODE] = issued.demo_code
-    context = _code_context(request, CodeForm(), resend_in=issued.resend_in)
-    return render_page(request, CODE, "code-form", context)
+    if not resend:
+        _remember_typed(request)
+    pending = PendingCode(phone=issued.phone, expires_in=issued.expires_in)
+    return _code_screen(request, pending=pending, resend_in=issued.resend_in, resend=resend)
+
+
+def _remember_typed(request: HttpRequest) -> None:
+    request.session[SESSION_PHONE_TYPED] = request.POST.get("phone", "").strip()[:32]
+
+
+def _code_screen(
+    request: HttpRequest,
+    *,
+    pending: PendingCode,
+    resend_in: int | None = None,
+    resend: bool = False,
+) -> HttpResponse:
+    """After a code request: a plain form POST goes to the code screen's own address
+    (303, so reload, Back and the language switch keep it); htmx gets the fragment
+    and the address (pushed, or replaced on a resend: Back still leads to the phone)."""
+    url = reverse("auth_flow:code")
+    if not getattr(request, "htmx", False):
+        return HttpResponseRedirect(url, status=303)
+    context = _code_context(request, CodeForm(), pending=pending, resend_in=resend_in)
+    response = render_page(request, CODE, "code-form", context)
+    return replace_url(response, url) if resend else push_url(response, url)
+
+
+def _pending(request: HttpRequest) -> PendingCode | None:
+    phone = request.session.get(SESSION_PHONE)
+    if not phone:
+        return None
+    return challenge_pending(phone=phone, token=request.session.get(SESSION_CHALLENGE, ""))
 
 
 def phone_form_unavailable(request: HttpRequest, notice: str) -> HttpResponse:
@@ -125,13 +172,30 @@ def phone_form_unavailable(request: HttpRequest, notice: str) -> HttpResponse:
     return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=503)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+def code(request: HttpRequest) -> HttpResponse:
+    """The code screen: GET shows this browser's pending code, POST checks a code."""
+    if request.method == "POST":
+        return code_submit(request)
+    pending = _pending(request)
+    if pending is None:
+        return redirect("auth_flow:sign_in")
+    return render(request, CODE, _code_context(request, CodeForm(), pending=pending))
+
+
 def code_submit(request: HttpRequest) -> HttpResponse:
     phone = request.session.get(SESSION_PHONE)
     if not phone:
         return redirect_page(request, reverse("auth_flow:sign_in"))
     form = CodeForm(request.POST)
-    if form.is_valid():
+    # The number this code screen was for. Another tab may have asked a code for
+    # another number since: this code is not checked against that one (and costs
+    # nothing); the screen now shows the number the session waits for.
+    shown_for = request.POST.get("phone", "")
+    if shown_for and shown_for != phone:
+        form.is_valid()
+        form.add_error(None, _other_number_message(shown_for, phone))
+    elif form.is_valid():
         try:
             result = challenge_verify(
                 phone=phone,
@@ -151,7 +215,7 @@ def code_submit(request: HttpRequest) -> HttpResponse:
             # Checked again: the cookie was set for this host, but hosts may differ.
             next_url = _next_url_safe(request, kept) or reverse("profiles:profile")
             login(request, result.user, backend=PHONE_CODE_BACKEND)
-            for key in (SESSION_PHONE, SESSION_CHALLENGE, SESSION_DEMO_CODE):
+            for key in (SESSION_PHONE, SESSION_PHONE_TYPED, SESSION_CHALLENGE, SESSION_DEMO_CODE):
                 request.session.pop(key, None)
             response = redirect_page(request, next_url)
             if NEXT_COOKIE in request.COOKIES:
@@ -180,17 +244,42 @@ def _remember_device(response: HttpResponse, token: str) -> None:
     )
 
 
+def _other_number_message(shown_for: str, phone: str) -> str:
+    return gettext(
+        "This screen was for %(old)s, but a code for %(new)s was asked for since, "
+        "in another tab or window. This code was not checked: enter the code sent to "
+        "%(new)s, or change the number."
+    ) % {"old": phone_display(shown_for), "new": phone_display(phone)}
+
+
 def _code_context(
-    request: HttpRequest, form: CodeForm, *, resend_in: int | None = None, notice: str = ""
+    request: HttpRequest,
+    form: CodeForm,
+    *,
+    pending: PendingCode | None = None,
+    resend_in: int | None = None,
+    notice: str = "",
 ) -> dict[str, Any]:
     phone = request.session[SESSION_PHONE]
+    if pending is None:
+        pending = _pending(request)
     return {
         "form": form,
         "phone": phone,
         "demo_code": request.session.get(SESSION_DEMO_CODE),
         "resend_in": _resend_in(request, phone) if resend_in is None else resend_in,
+        # 0 when the code can no longer be entered (expired, used up, replaced).
+        "expires_in": pending.expires_in if pending else 0,
+        "expires_clock": _clock(pending.expires_in if pending else 0),
         "notice": notice,
+        # The language switch comes back here, even after a POST.
+        "language_next": reverse("auth_flow:code"),
     }
+
+
+def _clock(seconds: int) -> str:
+    """4:59, as the countdown shows it (app.js writes the same)."""
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _resend_in(request: HttpRequest, phone: str) -> int:

@@ -22,6 +22,91 @@
     });
   }
 
+  function clock(seconds) {
+    var rest = seconds % 60;
+    return Math.floor(seconds / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  // The code's lifetime, counted down; the server wrote the same figure for JS off.
+  function startLifetimes(root) {
+    root.querySelectorAll("[data-expires]").forEach(function (line) {
+      var ends = Date.now() + (parseInt(line.getAttribute("data-expires"), 10) || 0) * 1000;
+      var label = line.getAttribute("data-label") || "";
+      function tick() {
+        if (!line.isConnected) return;
+        var left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+        line.textContent = left > 0 ? label.replace("{t}", clock(left)) : line.getAttribute("data-expired");
+        if (left > 0) setTimeout(tick, 1000);
+      }
+      tick();
+    });
+  }
+
+  // The same rule as auth_flow/forms.py code_from_text: "12 34", "1-2-3-4",
+  // "Your code: 1234" or the whole SMS ("... 1234 ... @host #1234") give 1234.
+  function codeFromText(value) {
+    if (value.length > 200) return null;
+    var groups = value.match(/[0-9]+/g) || [];
+    var digits = groups.join("");
+    if (digits.length === 4) return digits;
+    var origin = /#([0-9]{4})\s*$/.exec(value);
+    if (origin && groups.slice(0, -1).indexOf(origin[1]) !== -1) return origin[1];
+    return null;
+  }
+
+  function submitCode(form, code) {
+    var field = form.querySelector("input[name=code]");
+    field.value = code;
+    if (form.getAttribute("data-submitted") === code) return;
+    form.setAttribute("data-submitted", code);
+    if (typeof form.requestSubmit === "function") form.requestSubmit();
+    else form.submit();
+  }
+
+  // The code field: pasted text is taken apart and the 4th digit sends the form.
+  // Listened for on the document: a field swapped in a moment ago counts at once.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("[data-code-form] input[name=code]")) return;
+    var code = codeFromText(field.value);
+    if (code) submitCode(field.form, code);
+  });
+
+  // Where the browser can read the SMS (WebOTP: the text's last line is
+  // "@<host> #<code>"), it hands the code over and the form is sent.
+  function askWebOtp(root) {
+    if (!("OTPCredential" in window) || !navigator.credentials) return;
+    var forms = root.matches && root.matches("[data-code-form]") ? [root] : [];
+    root.querySelectorAll("[data-code-form]").forEach(function (form) { forms.push(form); });
+    forms.forEach(function (form) {
+      var abort = new AbortController();
+      // The form is swapped away (an error, a resend): that request is over.
+      document.addEventListener("htmx:beforeSwap", function stop(event) {
+        if (event.detail.target && event.detail.target.contains(form)) {
+          abort.abort();
+          document.removeEventListener("htmx:beforeSwap", stop);
+        }
+      });
+      navigator.credentials.get({ otp: { transport: ["sms"] }, signal: abort.signal })
+        .then(function (otp) {
+          if (otp && otp.code && form.isConnected) submitCode(form, String(otp.code));
+        })
+        .catch(function () {
+          // Aborted, refused or not available here: the person types the code.
+        });
+    });
+  }
+
+  // After htmx moves the address (the code screen), the language switch comes back
+  // to the new one, not to the page the header was rendered for.
+  function keepLanguageNext() {
+    document.querySelectorAll("[data-language-next]").forEach(function (input) {
+      input.value = window.location.pathname + window.location.search;
+    });
+  }
+  document.addEventListener("htmx:pushedIntoHistory", keepLanguageNext);
+  document.addEventListener("htmx:replacedInHistory", keepLanguageNext);
+
   function showCopyButtons(root) {
     root.querySelectorAll("[data-copy]").forEach(function (button) {
       if (navigator.clipboard) button.hidden = false;
@@ -78,6 +163,8 @@
 
   function enhance(root) {
     startCountdowns(root);
+    startLifetimes(root);
+    askWebOtp(root);
     showCopyButtons(root);
     showShareButtons(root);
     focusFirstField(root);

@@ -16,7 +16,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 def ask_code(client: Client, phone: str, outbox: list, **headers) -> str:
     response = client.post("/auth/phone/", {"phone": phone}, **headers)
-    assert response.status_code == 200, response.content
+    assert response.status_code == (200 if headers else 303), response.content
     return outbox[-1].code
 
 
@@ -38,19 +38,26 @@ def test_pages_send_a_content_security_policy_with_a_nonce(client):
     assert "default-src 'self'" in policy
 
 
-def test_phone_submit_without_htmx_renders_the_code_page(client, new_phone, outbox):
+def test_phone_submit_without_htmx_goes_to_the_code_screen_s_own_address(client, new_phone, outbox):
     response = client.post("/auth/phone/", {"phone": new_phone()})
-    html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 303 and response["Location"] == "/auth/code/"
+
+    # What a reload, the language switch or Back-then-Forward fetch: the same screen.
+    html = client.get("/auth/code/").content.decode()
     assert "<html" in html and 'name="code"' in html
     assert "Change number" in html
-    assert 'data-countdown="60"' in html
+    assert 'data-countdown="60"' in html or 'data-countdown="59"' in html
+    assert 'data-expires="300"' in html or 'data-expires="299"' in html
+    # JavaScript off: the same figures, written by the server.
+    assert re.search(r"available in (60|59) s", html)
+    assert re.search(r"The code works for another (5:00|4:59)\.", html)
+    assert 'name="next" type="hidden" value="/auth/code/"' in html
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_code_page_names_the_phone_as_people_read_it(client, outbox, language):
     response = client.post(
-        "/auth/phone/", {"phone": "8 (999) 123-45-67"}, HTTP_ACCEPT_LANGUAGE=language
+        "/auth/phone/", {"phone": "8 (999) 123-45-67"}, HTTP_ACCEPT_LANGUAGE=language, follow=True
     )
     html = response.content.decode()
 
@@ -107,12 +114,12 @@ def test_malformed_phone_gets_a_field_error_with_an_example(client, outbox, bad)
 def test_demo_backend_shows_the_code_on_the_page(client, new_phone, settings):
     settings.SMS_BACKEND = "demo"
     settings.DEMO_MODE = True  # the demo backend shows codes only in demo mode (or DEBUG)
-    response = client.post("/auth/phone/", {"phone": new_phone()})
+    response = client.post("/auth/phone/", {"phone": new_phone()}, follow=True)
     assert re.search(r'data-demo-code="\d{4}"', response.content.decode())
 
 
 def test_other_backends_do_not_show_the_code(client, new_phone, outbox):
-    response = client.post("/auth/phone/", {"phone": new_phone()})
+    response = client.post("/auth/phone/", {"phone": new_phone()}, follow=True)
     assert "data-demo-code" not in response.content.decode()
     assert outbox[-1].code not in re.sub(
         r"csrfmiddlewaretoken\" value=\"[^\"]+", "", response.content.decode()
@@ -122,7 +129,8 @@ def test_other_backends_do_not_show_the_code(client, new_phone, outbox):
 def test_over_the_limit_is_429_with_retry_after_and_a_message(client, new_phone, outbox):
     phone = new_phone()
     ask_code(client, phone, outbox)
-    response = client.post("/auth/phone/", {"phone": phone}, **HX)
+    # Another browser: this one would be shown its own pending code instead.
+    response = Client().post("/auth/phone/", {"phone": phone}, **HX)
     assert response.status_code == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert "You can ask for a new one in" in response.content.decode()
@@ -300,7 +308,7 @@ def test_a_resend_voids_this_browsers_older_code_only(client, new_phone, outbox,
     theirs = ask_code(other, phone, outbox)
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
     response = client.post("/auth/phone/", {"phone": phone, "resend": "1"})
-    assert response.status_code == 200
+    assert response.status_code == 303
     replaced = Challenge.objects.get(state=Challenge.State.REPLACED)
     assert replaced == Challenge.objects.order_by("created_at").first()
     assert client.post("/auth/code/", {"code": outbox[-1].code}).status_code == 302
@@ -367,3 +375,92 @@ def test_the_resend_countdown_is_the_known_browsers_own(client, new_phone, outbo
     html = client.post("/auth/code/", {"code": "ab"}).content.decode()
     countdown = int(re.search(r'data-countdown="(\d+)"', html).group(1))
     assert 15 <= countdown <= settings.OTP_RESEND_COOLDOWN - 40
+
+
+# The code screen at its own address (issue 20)
+
+
+def test_the_code_screen_without_a_pending_code_goes_back_to_the_phone_form(client, outbox):
+    response = client.get("/auth/code/")
+    assert response.status_code == 302 and response.url == "/"
+
+
+def test_a_used_code_s_screen_is_gone(client, new_phone, outbox, make_member):
+    code = ask_code(client, new_phone(), outbox)
+    client.post("/auth/code/", {"code": code})
+    client.post("/auth/logout/")
+    assert client.get("/auth/code/").url == "/"
+
+
+def test_htmx_pushes_the_code_screen_s_address_and_a_resend_replaces_it(
+    client, new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    asked = client.post("/auth/phone/", {"phone": phone}, **HX)
+    assert asked.headers["HX-Push-Url"] == "/auth/code/"
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    resent = client.post("/auth/phone/", {"phone": phone, "resend": "1"}, **HX)
+    # Back from the code screen still leads to the phone form, not to the same screen.
+    assert resent.headers["HX-Replace-Url"] == "/auth/code/"
+    assert "HX-Push-Url" not in resent.headers
+
+
+def test_asking_again_for_the_number_whose_code_is_awaited_shows_its_code_screen(
+    client, new_phone, outbox
+):
+    phone = new_phone()
+    code = ask_code(client, phone, outbox)
+    again = client.post("/auth/phone/", {"phone": phone}, **HX)
+    html = again.content.decode()
+    assert again.status_code == 200, html
+    assert 'name="code"' in html and "A code was just sent" not in html
+    assert len(outbox) == 1  # no second SMS, the first code still works
+    assert client.post("/auth/phone/", {"phone": phone}).url == "/auth/code/"
+    assert client.post("/auth/code/", {"code": code}).url == "/profile/"
+
+
+def test_change_number_and_back_give_the_number_as_it_was_typed(client, outbox):
+    client.post("/auth/phone/", {"phone": "8 (999) 123-45-67"})
+    html = client.get("/").content.decode()
+    assert 'value="8 (999) 123-45-67"' in html
+
+
+@pytest.mark.parametrize(
+    "pasted", ["Your code: {}", "{0[0]}{0[1]} {0[2]}{0[3]}", "{0[0]}-{0[1]}-{0[2]}-{0[3]}", " {} "]
+)
+def test_pasted_code_variants_sign_in(client, new_phone, outbox, pasted):
+    code = ask_code(client, new_phone(), outbox)
+    assert client.post("/auth/code/", {"code": pasted.format(code)}).url == "/profile/"
+
+
+def test_the_whole_sms_pasted_signs_in(client, new_phone, outbox):
+    ask_code(client, new_phone(), outbox)
+    assert client.post("/auth/code/", {"code": outbox[-1].text}).url == "/profile/"
+
+
+@pytest.mark.parametrize("bad", ["ab", "12345", "1", "1234.5"])
+def test_a_malformed_code_gets_one_message(client, new_phone, outbox, bad):
+    ask_code(client, new_phone(), outbox)
+    html = client.post("/auth/code/", {"code": bad}).content.decode()
+    assert html.count("The code is 4 digits.") == 1
+
+
+def test_a_code_typed_on_another_number_s_screen_is_refused_and_counts_nothing(
+    client, new_phone, outbox
+):
+    first, second = new_phone(), new_phone()
+    first_code = ask_code(client, first, outbox)  # tab 1
+    ask_code(client, second, outbox)  # tab 2, same browser
+    response = client.post("/auth/code/", {"phone": first, "code": first_code}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "a code for +7 999" in html and "This code was not checked" in html
+    assert html.count('role="alert"') and "Wrong code" not in html
+    assert set(Challenge.objects.values_list("attempts_left", flat=True)) == {
+        settings.OTP_MAX_ATTEMPTS
+    }
+    # The screen now is the second number's: its code signs in.
+    assert f'name="phone" value="{second}"' in html
+    assert client.post("/auth/code/", {"phone": second, "code": outbox[-1].code}).url == (
+        "/profile/"
+    )

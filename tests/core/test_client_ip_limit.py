@@ -25,6 +25,6 @@ def test_spoofed_forwarded_for_entries_do_not_dodge_the_ip_hourly_limit(
 
     statuses = [request_code(f"198.51.100.{n}") for n in range(4)]
 
-    assert statuses == [200, 200, 200, 429]
+    assert statuses == [303, 303, 303, 429]
     assert set(Challenge.objects.values_list("ip", flat=True)) == {CLIENT}
     assert "code limited reason=ip_hourly_limit" in caplog.text

@@ -13,7 +13,10 @@ from tests.deploy.conftest import DEMO_SERVE_ENV, Browser, Server, free_port
 
 def _request_code(browser: Browser, server: Server, phone: str) -> str:
     assert browser.request(server, "GET", "/").status == 200
-    sent = browser.post(server, "/auth/phone/", {"phone": phone})
+    asked = browser.post(server, "/auth/phone/", {"phone": phone})
+    assert asked.status == 303, asked.text
+    assert asked.headers["Location"] == "/auth/code/"
+    sent = browser.request(server, "GET", "/auth/code/")
     assert sent.status == 200, sent.text
     found = re.search(r'data-demo-code="(\d{4})"', sent.text)
     assert found, sent.text
