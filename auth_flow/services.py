@@ -34,11 +34,12 @@ from auth_flow.errors import (
 from auth_flow.models import Challenge
 from auth_flow.sms import (
     NumberRefused,
+    OutcomeUnknown,
     ProviderError,
     SendFailed,
     SendResult,
     mask_phone,
-    sms_backend,
+    sms_send,
 )
 from auth_flow.sms.budgets import budget_give_back, budget_refused, budget_take
 from auth_flow.sms.guards import phone_check
@@ -95,7 +96,9 @@ def challenge_issue(
     are the requester's own older codes voided: until then the code already on the
     member's phone keeps working. A send that fails, for any reason, leaves a
     `failed` challenge: unusable, counted for the client IP, not for the phone's
-    limits, its SMS budget given back.
+    limits, its SMS budget given back. A send whose outcome is unknown (the request
+    went out, no answer before SMS_TIMEOUT) is answered like a sent one: the code
+    may arrive and then works, and its budget unit stays spent.
     """
     country_code = phone_check(phone=phone)
     code = f"{secrets.randbelow(10_000):04d}"
@@ -112,11 +115,18 @@ def challenge_issue(
         raise
     release_connection()
     try:
-        sent = sms_backend().send(
+        sent = sms_send(
             phone=phone,
             text=gettext("Your sign-in code: %(code)s") % {"code": code},
             code=code,
         )
+    except OutcomeUnknown as unknown:
+        # The request went out, no answer in time: the code may well arrive, so the
+        # send counts (its budget unit is kept) and its challenge stays answerable.
+        logger.warning(
+            "code send outcome unknown provider=%s phone=%s", unknown.provider, mask_phone(phone)
+        )
+        sent = SendResult(provider=unknown.provider, outcome_known=False)
     except SendFailed as failure:
         _delivery_failed(
             challenge=challenge, phone=phone, failure=failure, country_code=country_code
@@ -126,9 +136,9 @@ def challenge_issue(
         retry_after = getattr(failure, "retry_after", None) or settings.SMS_BREAKER_COOLOFF
         raise SmsUnavailable(math.ceil(retry_after)) from failure
     except Exception as error:
-        # A backend bug (an answer its client library did not expect) must not be a
-        # 500 that leaves a pending challenge (a cooldown and a phone slot for a code
-        # nobody got) and a spent SMS budget unit: it is a failed send like any other.
+        # A bug outside any provider (the chain judges every provider's outcome) must
+        # not be a 500 that leaves a pending challenge (a cooldown and a phone slot
+        # for a code nobody got) and a spent SMS budget unit: it is a failed send.
         logger.exception("code not sent reason=unexpected_error phone=%s", mask_phone(phone))
         failure = ProviderError("unknown", type(error).__name__)
         _delivery_failed(
@@ -181,12 +191,14 @@ def _delivery_sent(
         # A first request names no older code: no lock, no transaction (a burst of
         # them is the load the sign-in path must carry).
         _older_codes_replace(challenge=challenge, mine=reduce(operator.or_, mine))
-    # A status callback may already have moved `delivery` on: only `pending` becomes `sent`.
+    # A status callback may already have moved `delivery` on: only `pending` becomes
+    # `sent`. A send whose outcome is unknown stays `pending` (nobody knows yet).
+    reached = Challenge.Delivery.SENT if sent.outcome_known else Challenge.Delivery.PENDING
     Challenge.objects.filter(pk=challenge.pk).update(
         provider=sent.provider[:32],
         message_id=sent.message_id,
         delivery=Case(
-            When(delivery=Challenge.Delivery.PENDING, then=Value(Challenge.Delivery.SENT)),
+            When(delivery=Challenge.Delivery.PENDING, then=Value(reached)),
             default=F("delivery"),
         ),
         delivery_updated_at=timezone.now(),

@@ -11,6 +11,7 @@ from auth_flow.sms.base import (
     BaseBackend,
     ChannelRefused,
     NumberRefused,
+    OutcomeUnknown,
     ProviderError,
     SendFailed,
     SendResult,
@@ -38,6 +39,7 @@ __all__ = [
     "DemoBackend",
     "LocmemBackend",
     "NumberRefused",
+    "OutcomeUnknown",
     "ProviderError",
     "SendFailed",
     "SendResult",
@@ -47,6 +49,7 @@ __all__ = [
     "sms_backend",
     "sms_backend_class",
     "sms_backend_classes",
+    "sms_send",
 ]
 
 
@@ -69,3 +72,11 @@ def sms_backend() -> BaseBackend:
     """The backend to send through: one, or a chain of several."""
     backends = [backend_class() for backend_class in sms_backend_classes()]
     return backends[0] if len(backends) == 1 else ChainBackend(backends)
+
+
+def sms_send(*, phone: str, text: str, code: str) -> SendResult:
+    """Send through SMS_BACKEND, always as a chain (of one or more): every outcome
+    is judged in one place (chain.py) and the send has one wall deadline. Returns
+    what was sent or raises NumberRefused, OutcomeUnknown or ProviderError."""
+    backends = [backend_class() for backend_class in sms_backend_classes()]
+    return ChainBackend(backends).send(phone=phone, text=text, code=code)

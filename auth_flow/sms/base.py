@@ -1,4 +1,5 @@
-"""What every SMS backend shares: the message, the outcome, the two ways a send fails."""
+"""What every SMS backend shares: the message, the outcome, the three ways a send
+does not end as "sent": the provider failed, it refused the number, or nobody knows."""
 
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ class SendResult:
     message_id: str = ""
     # The demo backend hands the code back to the caller (page, API); no other does.
     shows_code: bool = False
+    # False: the request went out and no answer came in time (OutcomeUnknown).
+    outcome_known: bool = True
 
 
 class SendFailed(Exception):  # noqa: N818 - the two subclasses name the outcomes
@@ -61,6 +64,13 @@ class ChannelRefused(SendFailed):
     Unlike NumberRefused, another channel (SMS) may well reach it; unlike a
     ProviderError, the provider answered, so its circuit breaker counts a success.
     """
+
+
+class OutcomeUnknown(SendFailed):
+    """The request went out and no answer came before the send's deadline: the
+    provider may well have taken the message. The send counts as made (its SMS
+    budget is kept, its code works if it arrives), and no other provider is asked:
+    that would be a second text, billed twice."""
 
 
 class BaseBackend:

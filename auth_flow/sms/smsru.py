@@ -54,7 +54,8 @@ class SmsRuBackend(HttpBackend):
         status = _code(body)
         if body.get("status") != "OK":
             raise self._error(status)
-        entry = (body.get("sms") or {}).get(to)
+        numbers = body.get("sms")
+        entry = numbers.get(to) if isinstance(numbers, dict) else None
         if not isinstance(entry, dict):
             raise ProviderError(self.name, "number missing from the answer")
         number_status = _code(entry)
@@ -71,5 +72,5 @@ class SmsRuBackend(HttpBackend):
 def _code(part: dict) -> int | None:
     try:
         return int(part.get("status_code"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
         return None

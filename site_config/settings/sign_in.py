@@ -19,8 +19,9 @@ OTP_SEND_DELAY: list[float] = env.list("OTP_SEND_DELAY", cast=float, default=[1.
 # One backend or a fallback chain, comma-separated (auth_flow/sms/__init__.py).
 SMS_BACKEND = env.str("SMS_BACKEND", default="demo" if DEBUG else "console")
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
-# A real send: total seconds per provider, one retry included; the circuit breaker
-# opens after this many failures in a row and lets a trial through after the cool-off.
+# A real send: a wall deadline in seconds for the whole send (every provider of the
+# chain, one retry included: auth_flow/sms/deadline.py); the circuit breaker opens
+# after this many failures in a row and lets a trial through after the cool-off.
 SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=5.0)
 SMS_BREAKER_FAILURES = env.int("SMS_BREAKER_FAILURES", default=5)
 SMS_BREAKER_COOLOFF = env.float("SMS_BREAKER_COOLOFF", default=30.0)

@@ -15,7 +15,7 @@ class Clock:
 
 def test_opens_after_consecutive_failures_and_half_opens_after_the_cooloff():
     clock = Clock()
-    breaker = CircuitBreaker(failures=3, cooloff=30, clock=clock)
+    breaker = CircuitBreaker(failures=3, cooloff=30, trial_timeout=60, clock=clock)
     for _ in range(2):
         breaker.before_call()
         breaker.failed()
@@ -45,7 +45,7 @@ def test_opens_after_consecutive_failures_and_half_opens_after_the_cooloff():
 
 def test_half_open_lets_exactly_one_trial_through_among_many_threads():
     clock = Clock()
-    breaker = CircuitBreaker(failures=1, cooloff=10, clock=clock)
+    breaker = CircuitBreaker(failures=1, cooloff=10, trial_timeout=60, clock=clock)
     breaker.failed()
     clock.now = 10
     passed = []
@@ -65,3 +65,22 @@ def test_half_open_lets_exactly_one_trial_through_among_many_threads():
     for thread in threads:
         thread.join()
     assert len(passed) == 1
+
+
+def test_a_trial_that_never_reports_is_given_up_after_the_trial_timeout():
+    clock = Clock()
+    breaker = CircuitBreaker(failures=1, cooloff=10, trial_timeout=12, clock=clock)
+    breaker.failed()
+    clock.now = 10
+    breaker.before_call()  # the trial: its thread dies, nothing reports
+    clock.now = 21
+    try:
+        breaker.before_call()
+    except CircuitOpen as error:
+        assert error.retry_after == 1
+    else:
+        raise AssertionError("a second trial while the first may still report")
+    clock.now = 22
+    breaker.before_call()  # the lost trial is given up: this is the next one
+    breaker.succeeded()
+    assert breaker.state == "closed"

@@ -9,8 +9,12 @@ Behaviours: "ok"; "http500" (a 5xx); "hang" (no answer until the server stops);
 "refuse" (the provider refuses the number); "auth" (bad credentials); or an int:
 an SMS.ru status code for the number. Twilio only: "problem400" / "problem503" (an
 RFC 9457 problem body, which the SDK raises TwilioServiceException for) and
-"notjson" (a 201 whose body is a proxy's HTML page). `delay` = (min, max) seconds before each
-answer, like a real gateway's 1-2 s.
+"notjson" (a 201 whose body is a proxy's HTML page). SMS.ru only, odd 200 answers:
+"oops" (`"sms": "oops"`), "overflow" (`"status_code": 1e999`), "deep" (JSON nested
+deeper than any parser recurses). Either: "trickle" (a whole "ok" answer, status
+line first, one byte every `trickle` seconds), "late" (takes the message, answers
+"ok" only after `late` seconds). `delay` = (min, max) seconds before each answer,
+like a real gateway's 1-2 s.
 """
 
 from __future__ import annotations
@@ -24,6 +28,36 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+# 200 answers of SMS.ru's shape that no careful parser expects.
+ODD_SMSRU = {
+    "oops": b'{"status": "OK", "status_code": 100, "sms": "oops"}',
+    "overflow": b'{"status": "OK", "status_code": 1e999, "sms": {}}',
+    "deep": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+class _Trickle:
+    """Buffers what the handler writes, then sends it one byte at a time."""
+
+    def __init__(self, wfile: object, interval: float, stopping: threading.Event) -> None:
+        self.wfile, self.interval, self.stopping = wfile, interval, stopping
+        self.pending = b""
+
+    def write(self, data: bytes) -> int:
+        self.pending += bytes(data)
+        self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        while self.pending and not self.stopping.is_set():
+            byte, self.pending = self.pending[:1], self.pending[1:]
+            try:
+                self.wfile.write(byte)  # type: ignore[attr-defined]
+                self.wfile.flush()  # type: ignore[attr-defined]
+            except OSError:
+                return  # the client gave up
+            self.stopping.wait(self.interval)
 
 
 @dataclass
@@ -39,6 +73,8 @@ class FakeSmsServer:
     default: str | int = "ok"
     plan: list[str | int] = field(default_factory=list)
     delay: tuple[float, float] = (0.0, 0.0)
+    trickle: float = 1.0
+    late: float = 10.0
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -103,6 +139,23 @@ class FakeSmsServer:
         if behaviour == "hang":
             self._stopping.wait(120)
             return
+        if behaviour == "late":
+            if self._stopping.wait(self.late):
+                return
+            behaviour = "ok"
+        if behaviour == "trickle":
+            wfile = handler.wfile
+            handler.wfile = _Trickle(wfile, self.trickle, self._stopping)  # type: ignore[assignment]
+            try:
+                self._answer_as(handler, form, "ok")
+            finally:
+                handler.wfile = wfile
+            return
+        self._answer_as(handler, form, behaviour)
+
+    def _answer_as(
+        self, handler: BaseHTTPRequestHandler, form: dict[str, str], behaviour: str | int
+    ) -> None:
         if behaviour == "http500":
             self._send(handler, 500, {"error": "internal"})
             return
@@ -118,6 +171,9 @@ class FakeSmsServer:
             self._send(handler, 404, {"status": "ERROR", "status_code": 404})
             return
         to = form.get("to", "")
+        if behaviour in ODD_SMSRU:
+            self._send_raw(handler, 200, ODD_SMSRU[behaviour], "application/json")
+            return
         if behaviour == "auth":
             self._send(
                 handler, 200, {"status": "ERROR", "status_code": 200, "status_text": "Bad api_id"}
