@@ -191,7 +191,7 @@ def main() -> None:
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     print(f"refresh_fraud_flags: {out.stdout.strip()} in {time.perf_counter() - started:.1f} s")
-    from staff_console.models import FraudFlag
+    from fraud.models import FraudFlag
 
     print(f"flags raised: {FraudFlag.objects.count():,}")
     cookie = staff_cookie()

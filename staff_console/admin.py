@@ -1,14 +1,12 @@
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fraud.selectors import flags_of_member
 from profiles.admin import UserAdmin
 from profiles.models import User
-from staff_console.models import FraudFlag
-from staff_console.selectors import flags_of_member
 
 
 def fraud_flags_html(*, member: User) -> str:
@@ -43,28 +41,6 @@ def fraud_flags_html(*, member: User) -> str:
         link,
         gettext("Review on the console"),
     )
-
-
-@admin.register(FraudFlag)
-class FraudFlagAdmin(admin.ModelAdmin):
-    list_display = ("reason", "inviter", "subject", "status", "raised_at", "reviewed_by")
-    list_filter = ("reason", "status")
-    list_select_related = ("inviter", "subject", "reviewed_by")
-    search_fields = ("inviter__phone", "inviter__invite_code", "subject__phone")
-    readonly_fields = (
-        "reason",
-        "inviter",
-        "subject",
-        "evidence",
-        "raised_at",
-        "updated_at",
-        "reviewed_by",
-        "reviewed_at",
-    )
-    ordering = ("-updated_at",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # flags come from the rules, never by hand
 
 
 # The flags on a member's admin page are added here, not in profiles.admin:

@@ -1,5 +1,5 @@
 """Reads of the operator's console: stats for a range, the daily chart, the
-leaderboard, flags, suspended members and the CSV export's rows.
+leaderboard, suspended members and the CSV export's rows.
 
 Every figure is an aggregate in the database over an indexed range; nothing
 loads members into Python except a page of them.
@@ -12,20 +12,20 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from auth_flow.models import Challenge
 from core.phones import phone_display
+from fraud.models import FraudFlag
 from profiles.models import User
-from staff_console.models import DailyCodeStat, FraudFlag, ScanMark
+from staff_console.models import DailyCodeStat, ScanMark
 
 LEADERBOARD_PAGE_SIZE = 20
 # More pages than any programme has members; keeps OFFSET well inside bigint.
 LEADERBOARD_MAX_PAGE = 10**9
-FLAGS_PAGE_SIZE = 50
 SUSPENDED_SHOWN = 50
 EXPORT_CHUNK = 2000
 # Suspended is inactive: `suspended_at` stays set after a reactivation (it keeps
@@ -301,33 +301,6 @@ def leaderboard_page(
     total = rows[0][5] if rows else 0
     leaders = [Leader(r[0], str(r[1]), r[2], r[3], int(r[4])) for r in rows]
     return Page(leaders, index, _KnownCountPaginator(LEADERBOARD_PAGE_SIZE, total))
-
-
-def flags_page(
-    *, reason: str | None = None, status: str | None = None, number: int | str | None = 1
-) -> Page:
-    """Flags, open ones first and newest first, with their inviter and referral."""
-    flags = FraudFlag.objects.select_related("inviter", "subject", "reviewed_by")
-    if reason in FraudFlag.Reason.values:
-        flags = flags.filter(reason=reason)
-    if status in FraudFlag.Status.values:
-        flags = flags.filter(status=status)
-    flags = flags.order_by("-updated_at", "-pk")
-    return Paginator(flags, FLAGS_PAGE_SIZE).get_page(number)
-
-
-def open_flags_count() -> int:
-    return FraudFlag.objects.filter(status=FraudFlag.Status.OPEN).count()
-
-
-def flag_get(*, pk: int) -> FraudFlag | None:
-    return (
-        FraudFlag.objects.select_related("inviter", "subject", "reviewed_by").filter(pk=pk).first()
-    )
-
-
-def flags_of_member(*, member: User) -> QuerySet[FraudFlag]:
-    return FraudFlag.objects.filter(Q(inviter=member) | Q(subject=member)).order_by("-updated_at")
 
 
 def suspended_list() -> tuple[list[User], int]:

@@ -1,55 +1,24 @@
-"""Writes of the operator's console: fraud flags (raised, reviewed), suspension,
-the daily code counts that outlive purged challenges, and the IP purge."""
+"""Writes of the operator's console: the daily code counts that outlive purged
+challenges. Fraud flags (raised, reviewed) and the IP purge live in `fraud`."""
 
-import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Count, Q
-from django.db.models.functions import Cast, Left, Length, TruncDate
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from auth_flow.models import Challenge
 from core.db import advisory_lock
-from profiles.models import User
-from profiles.services import member_ips_purge
-from staff_console import rules
-from staff_console.errors import FlagVerdictInvalid
-from staff_console.models import DailyCodeStat, FraudFlag, ScanMark
-
-logger = logging.getLogger(__name__)
+from staff_console.models import DailyCodeStat, ScanMark
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-FLAGS_MARK = "fraud_flags"
 CODES_MARK = "code_counts"
-RESCAN_MARGIN = timedelta(minutes=1)
 # A code lives OTP_TTL (5 min): by then its challenge will not change state again.
 CODES_SETTLE = timedelta(minutes=10)
 # Console loads roll up at most this often; the rest is counted live.
 ROLLUP_EVERY = timedelta(minutes=5)
-# A console load judges at most this many new activations (well under 100 ms);
-# `manage.py refresh_fraud_flags` (cron) drains a larger backlog.
-CONSOLE_SCAN_LIMIT = 500
-MEMBER_FIELDS = (
-    "id",
-    "phone",
-    "invite_code",
-    "date_joined",
-    "activated_at",
-    "referred_by_id",
-    "signup_ip",
-    "activation_ip",
-)
-
-
-def _facts(rows: Iterable[dict]) -> list[rules.Member]:
-    return [
-        rules.Member(**{**row, "phone": str(row["phone"]), "invite_code": row["invite_code"]})
-        for row in rows
-    ]
 
 
 def _mark(name: str) -> ScanMark:
@@ -57,144 +26,6 @@ def _mark(name: str) -> ScanMark:
         name=name, defaults={"scanned_to": EPOCH}
     )
     return mark
-
-
-@transaction.atomic
-def flags_refresh(*, limit: int | None = CONSOLE_SCAN_LIMIT, now: datetime | None = None) -> int:
-    """Judge the activations since the last scan; returns how many were read.
-
-    Cheap when nothing is new (two indexed queries), so the console runs it on
-    load; `manage.py refresh_fraud_flags` drains a large backlog. At most
-    `limit` activations per call, oldest first; the mark moves to the last one.
-    """
-    advisory_lock("staff_console:flags_refresh")
-    now = now or timezone.now()
-    mark = _mark(FLAGS_MARK)
-    new = User.objects.filter(
-        Q(activated_at__gt=mark.scanned_to) | Q(activated_at=mark.scanned_to, pk__gt=mark.last_pk),
-        activated_at__lte=now,
-    ).order_by("activated_at", "pk")
-    rows = list((new[:limit] if limit else new).values(*MEMBER_FIELDS))
-    if not rows:
-        # The mark stays: the next scan's indexed range read costs the same.
-        return 0
-    candidates = _facts(rows)
-    _store(_judge(candidates), now=now)
-    if limit is not None and len(rows) == limit:
-        # More to read: go on right after the last row judged.
-        mark.scanned_to, mark.last_pk = candidates[-1].activated_at, candidates[-1].id
-    else:
-        # All read up to now. Activations are stamped inside their lock but may
-        # commit a moment after a scan: the next scan re-reads a margin (the
-        # rules are idempotent).
-        mark.scanned_to, mark.last_pk = now - RESCAN_MARGIN, 0
-    mark.save(update_fields=["scanned_to", "last_pk"])
-    return len(candidates)
-
-
-def _judge(candidates: list[rules.Member]) -> list[rules.Suspicion]:
-    burst_window = timedelta(minutes=settings.FRAUD_BURST_MINUTES)
-    inviter_ids = sorted({m.referred_by_id for m in candidates if m.referred_by_id})
-    inviters = {
-        m.id: m for m in _facts(User.objects.filter(pk__in=inviter_ids).values(*MEMBER_FIELDS))
-    }
-    found: list[rules.Suspicion] = []
-    for referral in candidates:
-        inviter = inviters.get(referral.referred_by_id)  # type: ignore[arg-type]
-        if inviter is None:
-            continue
-        for suspicion in (
-            rules.same_ip(referral, inviter, window=timedelta(hours=settings.FRAUD_SAME_IP_HOURS)),
-            rules.fast_activation(
-                referral, within=timedelta(seconds=settings.FRAUD_FAST_ACTIVATION_SECONDS)
-            ),
-        ):
-            if suspicion:
-                found.append(suspicion)
-    # Group rules read the touched inviters' other referrals too.
-    earliest = min(m.activated_at for m in candidates) - burst_window  # type: ignore[type-var,operator]
-    recent = _facts(
-        User.objects.filter(referred_by__in=inviter_ids, activated_at__gte=earliest).values(
-            *MEMBER_FIELDS
-        )
-    )
-    found += rules.bursts(recent, count=settings.FRAUD_BURST_COUNT, within=burst_window)
-    # Only the number blocks (all digits but the last two) the new referrals fall in:
-    # a popular inviter's other referrals stay in the database.
-    blocks = {m.phone[:-2] for m in candidates}
-    everyone = _facts(
-        User.objects.filter(referred_by__in=inviter_ids)
-        .annotate(block=Left(Cast("phone", CharField()), Length(Cast("phone", CharField())) - 2))
-        .filter(block__in=blocks)
-        .values(*MEMBER_FIELDS)
-    )
-    found += rules.sequential_phones(everyone, count=settings.FRAUD_SEQUENTIAL_COUNT)
-    return found
-
-
-def _store(suspicions: list[rules.Suspicion], *, now: datetime) -> None:
-    """Insert new flags and grow the evidence of known ones (one read, bulk writes).
-
-    A flag staff marked `reviewed` opens again when new evidence arrives; one
-    marked `fraud` stays so.
-    """
-    if not suspicions:
-        return
-    key = lambda s: (s.reason, s.inviter_id, str(s.subject_id or ""))  # noqa: E731
-    wanted = {key(s): s for s in suspicions}
-    existing = {
-        (f.reason, f.inviter_id, f.subject_key): f
-        for f in FraudFlag.objects.filter(
-            inviter_id__in={s.inviter_id for s in suspicions},
-            reason__in={s.reason for s in suspicions},
-        )
-    }
-    create, update = [], []
-    for k, suspicion in wanted.items():
-        flag = existing.get(k)
-        if flag is None:
-            create.append(
-                FraudFlag(
-                    reason=suspicion.reason,
-                    inviter_id=suspicion.inviter_id,
-                    subject_id=suspicion.subject_id,
-                    subject_key=k[2],
-                    evidence=suspicion.evidence,
-                    raised_at=now,
-                    updated_at=now,
-                )
-            )
-            continue
-        merged = rules.evidence_merge(flag.evidence, suspicion.evidence)
-        if len(merged) == len(flag.evidence):
-            continue
-        flag.evidence = merged
-        flag.updated_at = now
-        if flag.status == FraudFlag.Status.REVIEWED:
-            flag.status = FraudFlag.Status.OPEN
-        update.append(flag)
-    FraudFlag.objects.bulk_create(create, ignore_conflicts=True)
-    FraudFlag.objects.bulk_update(update, ["evidence", "updated_at", "status"])
-    if create:
-        logger.info("fraud flags raised count=%s", len(create))
-
-
-@transaction.atomic
-def flag_review(*, flag: FraudFlag, status: str, by: User) -> FraudFlag:
-    """Staff's verdict on a flag: `reviewed` (nothing wrong) or `fraud`.
-
-    Anything else (`open`, an unknown word) is refused here, so that every
-    caller, not only the console's form, keeps to the two verdicts.
-    """
-    if status not in (FraudFlag.Status.REVIEWED, FraudFlag.Status.FRAUD):
-        raise FlagVerdictInvalid
-    flag = FraudFlag.objects.select_for_update().get(pk=flag.pk)
-    flag.status = status
-    flag.reviewed_by = by
-    flag.reviewed_at = timezone.now()
-    flag.save(update_fields=["status", "reviewed_by", "reviewed_at"])
-    logger.info("fraud flag reviewed flag=%s status=%s by=%s", flag.pk, status, by.pk)
-    return flag
 
 
 @transaction.atomic
@@ -248,18 +79,3 @@ def code_counts_rollup(*, now: datetime | None = None) -> int:
     mark.scanned_to = until
     mark.save(update_fields=["scanned_to"])
     return counted
-
-
-def ips_purge(*, now: datetime | None = None) -> int:
-    """Forget recorded IPs older than FRAUD_IP_RETENTION_DAYS, in members and in
-    the evidence of flags raised before then."""
-    keep = timedelta(days=settings.FRAUD_IP_RETENTION_DAYS)
-    cleared = member_ips_purge(older_than=keep)
-    cutoff = (now or timezone.now()) - keep
-    flags = FraudFlag.objects.filter(updated_at__lt=cutoff, reason=FraudFlag.Reason.SAME_IP)
-    for flag in flags.iterator(chunk_size=1000):
-        if any("ip" in row for row in flag.evidence):
-            flag.evidence = [{k: v for k, v in row.items() if k != "ip"} for row in flag.evidence]
-            flag.save(update_fields=["evidence"])
-            cleared += 1
-    return cleared

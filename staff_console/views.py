@@ -19,11 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from core.staff import staff_required
+from fraud import selectors as fraud_selectors
+from fraud import services as fraud_services
+from fraud.models import FraudFlag
 from profiles.models import User
 from profiles.services import member_suspend as profiles_member_suspend
 from staff_console import selectors, services
 from staff_console.csv_export import csv_lines
-from staff_console.models import FraudFlag
 
 CONSOLE = "staff_console/console.html"
 FLAGS = "staff_console/flags.html"
@@ -43,7 +45,7 @@ def _vary(response: HttpResponse) -> HttpResponse:
 
 def _refresh() -> None:
     """Bring the flags and daily code counts up to date: each reads only what is new."""
-    services.flags_refresh()
+    fraud_services.flags_refresh()
     services.code_counts_rollup()
 
 
@@ -66,7 +68,7 @@ def console(request: HttpRequest) -> HttpResponse:
         return _vary(render(request, f"{CONSOLE}#range-section", context))
     suspended, suspended_count = selectors.suspended_list()
     context.update(
-        open_flags=selectors.open_flags_count(),
+        open_flags=fraud_selectors.open_flags_count(),
         suspended=suspended,
         suspended_count=suspended_count,
     )
@@ -77,7 +79,9 @@ def _flags_context(request: HttpRequest) -> dict[str, Any]:
     reason = request.GET.get("reason") or ""
     status = request.GET.get("status") or ""
     return {
-        "flags": selectors.flags_page(reason=reason, status=status, number=request.GET.get("page")),
+        "flags": fraud_selectors.flags_page(
+            reason=reason, status=status, number=request.GET.get("page")
+        ),
         "reason": reason if reason in FraudFlag.Reason.values else "",
         "status": status if status in FraudFlag.Status.values else "",
         "reasons": FraudFlag.Reason.choices,
@@ -115,7 +119,7 @@ def _page_url(request: HttpRequest) -> str:
 def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
     flag = get_object_or_404(FraudFlag, pk=pk)
     try:
-        services.flag_review(
+        fraud_services.flag_review(
             flag=flag,
             status=request.POST.get("status", ""),
             by=request.user,  # type: ignore[arg-type]
@@ -144,7 +148,7 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _flag_row(request: HttpRequest, *, flag_pk: int, **outcome: bool) -> HttpResponse:
     """The flag's row after an action on it, for htmx to swap in place."""
-    flag = selectors.flag_get(pk=flag_pk)
+    flag = fraud_selectors.flag_get(pk=flag_pk)
     if flag is None:
         raise Http404
     context = {"flag": flag, "back": _page_url(request), **outcome}

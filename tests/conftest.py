@@ -1,11 +1,12 @@
 import os
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -147,3 +148,30 @@ def run_in_parallel(functions: list[Callable[[], Any]]) -> list[Any]:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+@pytest.fixture
+def member_at(new_phone: Callable[[], str]) -> Callable[..., User]:
+    """A member with the facts a test needs, set directly (times, IPs, inviter)."""
+
+    def make(
+        *,
+        phone: str | None = None,
+        joined: datetime | None = None,
+        inviter: User | None = None,
+        activated: datetime | None = None,
+        signup_ip: str | None = None,
+        activation_ip: str | None = None,
+    ) -> User:
+        joined = joined or timezone.now() - timedelta(days=1)
+        user = User.objects.create_user(
+            phone or new_phone(), date_joined=joined, signup_ip=signup_ip
+        )
+        if inviter is not None:
+            user.referred_by = inviter
+            user.activated_at = activated or joined + timedelta(minutes=5)
+            user.activation_ip = activation_ip
+            user.save(update_fields=["referred_by", "activated_at", "activation_ip"])
+        return user
+
+    return make

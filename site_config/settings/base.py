@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "profiles",
     "auth_flow",
+    "fraud",
     "staff_console",
     "rest_framework_api_key",
     "operator_api",

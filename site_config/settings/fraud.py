@@ -1,8 +1,8 @@
-"""Fraud flags: what the console's rules count as suspicious, and how long IPs are kept."""
+"""Fraud flags: what the fraud rules count as suspicious, and how long IPs are kept."""
 
 from site_config.settings.environment import env
 
-# Fraud flags on the operator's console (/staff/, staff_console).
+# Fraud flags (the fraud app), reviewed on the operator's console (/staff/flags/).
 FRAUD_SAME_IP_HOURS = env.int("FRAUD_SAME_IP_HOURS", default=72)
 FRAUD_BURST_COUNT = env.int("FRAUD_BURST_COUNT", default=5)
 FRAUD_BURST_MINUTES = env.int("FRAUD_BURST_MINUTES", default=10)

@@ -162,6 +162,7 @@ def test_compose_runs_the_daily_housekeeping_after_migrations():
     assert maintenance["command"][:2] == ["sh", "-c"]
     assert "purge_challenges" in script and "clearsessions" in script
     assert script.index("refresh_fraud_flags") < script.index("purge_challenges")
+    assert script.index("rollup_code_counts") < script.index("purge_challenges")
     assert "purge_member_ips" in script
     assert "sleep 86400" in script
     assert maintenance["init"] is True  # SIGTERM reaches the shell: `docker compose stop` is quick

@@ -129,6 +129,7 @@ def test_the_cron_job_runs_existing_management_commands_daily():
     # The console's daily counts are rolled up before the challenges behind them go.
     assert [argv[2] for argv in commands] == [
         "refresh_fraud_flags",
+        "rollup_code_counts",
         "purge_challenges",
         "clearsessions",
         "purge_member_ips",

@@ -43,33 +43,6 @@ def staff_client(client: Client, operator: User) -> Client:
 
 
 @pytest.fixture
-def member_at(new_phone: Callable[[], str]) -> Callable[..., User]:
-    """A member with the facts a test needs, set directly (times, IPs, inviter)."""
-
-    def make(
-        *,
-        phone: str | None = None,
-        joined: datetime | None = None,
-        inviter: User | None = None,
-        activated: datetime | None = None,
-        signup_ip: str | None = None,
-        activation_ip: str | None = None,
-    ) -> User:
-        joined = joined or timezone.now() - timedelta(days=1)
-        user = User.objects.create_user(
-            phone or new_phone(), date_joined=joined, signup_ip=signup_ip
-        )
-        if inviter is not None:
-            user.referred_by = inviter
-            user.activated_at = activated or joined + timedelta(minutes=5)
-            user.activation_ip = activation_ip
-            user.save(update_fields=["referred_by", "activated_at", "activation_ip"])
-        return user
-
-    return make
-
-
-@pytest.fixture
 def challenge_at() -> Callable[..., Challenge]:
     def make(
         *, at: datetime | None = None, provider: str = "", used: bool = False, **extra: Any

@@ -4,8 +4,8 @@ rules find the patterns it plants. The figures themselves live in the bench."""
 import pytest
 
 from bench.console import seed
-from staff_console.models import FraudFlag
-from staff_console.services import flags_refresh
+from fraud.models import FraudFlag
+from fraud.services import flags_refresh
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

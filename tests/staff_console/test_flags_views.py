@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.staff import PASSWORD_BACKEND
-from staff_console.models import FraudFlag
+from fraud.models import FraudFlag
 
 pytestmark = pytest.mark.django_db
 

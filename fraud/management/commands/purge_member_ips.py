@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from staff_console.services import ips_purge
+from fraud.services import ips_purge
 
 
 class Command(BaseCommand):

@@ -1,12 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from staff_console.services import code_counts_rollup, flags_refresh
+from fraud.services import flags_refresh
 
 
 class Command(BaseCommand):
     help = (
-        "Judge new activations for fraud flags and roll up the daily code counts. "
-        "Idempotent; the console does the same on load. Run it before purge_challenges."
+        "Judge new activations for fraud flags. Idempotent; the console does the same "
+        "on load. Rewards are approved only for activations judged."
     )
 
     def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
@@ -17,5 +17,4 @@ class Command(BaseCommand):
         while (read := flags_refresh(limit=batch_size)) == batch_size:
             judged += read
         judged += read
-        counted = code_counts_rollup()
-        self.stdout.write(f"Judged {judged} activation(s); counted {counted} code(s).")
+        self.stdout.write(f"Judged {judged} activation(s).")
