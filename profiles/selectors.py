@@ -29,46 +29,57 @@ def invite_code_is_well_formed(code: str) -> bool:
     return len(code) == INVITE_CODE_LENGTH and all(c in INVITE_CODE_ALPHABET for c in code)
 
 
-def invite_owner_get(*, user: User, code: str) -> User:
+@dataclass(frozen=True)
+class InviteTarget:
+    """Whose code a member may enter, and the root of that member's referral tree."""
+
+    owner_id: int
+    # The top of the owner's chain of inviters (the owner, if nobody invited them):
+    # the row an activation into this tree locks (profiles.services.invite_activate).
+    root_id: int
+
+
+def invite_target_get(*, user: User, code: str) -> InviteTarget:
     """The member whose code `user` may activate, or the rule that forbids it.
 
-    Used to validate while typing and, under a lock, by `invite_activate`.
+    Used to validate while typing and, checked again under row locks, by
+    `invite_activate`. One query: whether `user` has activated a code by now, the
+    code's owner, the chain of inviters above them, its top and whether `user`
+    stands in it (a cycle).
     """
     if user.activated_at is not None:
         raise InviteAlreadyActivated
     code = invite_code_normalize(code)
-    owner = (
-        User.objects.filter(invite_code=code).only("pk", "invite_code").first()
-        if invite_code_is_well_formed(code)
-        else None
-    )
-    if owner is None:
-        raise InviteNotFound
-    if owner.pk == user.pk:
-        raise InviteOwnCode
-    if _joined_through(member=owner, ancestor=user):
-        raise InviteCycle
-    return owner
-
-
-def _joined_through(*, member: User, ancestor: User) -> bool:
-    """Whether `ancestor` stands anywhere up `member`'s chain of inviters (one query)."""
     table = User._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH RECURSIVE chain(id, referred_by_id, depth) AS (
-                SELECT id, referred_by_id, 0 FROM {table} WHERE id = %s
+                SELECT id, referred_by_id, 0 FROM {table} WHERE invite_code = %s
                 UNION ALL
                 SELECT u.id, u.referred_by_id, chain.depth + 1
                 FROM {table} u JOIN chain ON u.id = chain.referred_by_id
                 WHERE chain.depth < 100000
             )
-            SELECT 1 FROM chain WHERE id = %s LIMIT 1
+            SELECT (SELECT activated_at FROM {table} WHERE id = %s),
+                   MAX(CASE WHEN depth = 0 THEN id END),
+                   MAX(CASE WHEN referred_by_id IS NULL THEN id END),
+                   MAX(CASE WHEN id = %s THEN 1 ELSE 0 END)
+            FROM chain
             """,  # noqa: S608 - the table name is ours, values are parameters
-            [member.pk, ancestor.pk],
+            [code if invite_code_is_well_formed(code) else "", user.pk, user.pk],
         )
-        return cursor.fetchone() is not None
+        activated_at, owner_id, root_id, through_user = cursor.fetchone()
+    # The caller's instance may be older than the row (another tab, a parallel request).
+    if activated_at is not None:
+        raise InviteAlreadyActivated
+    if owner_id is None:
+        raise InviteNotFound
+    if owner_id == user.pk:
+        raise InviteOwnCode
+    if through_user:
+        raise InviteCycle
+    return InviteTarget(owner_id=owner_id, root_id=root_id)
 
 
 @dataclass(frozen=True)
@@ -160,8 +171,8 @@ def referrals_version_shared(*, member_id: int | str) -> str | None:
     """The version as last published to the cache every process shares, if there is one.
 
     Only with REDIS_URL: a per-process cache could hold an old version forever.
-    Services publish each new version inside the change's transaction (under the
-    activation lock, so in order); a reader can only hold a version it got from
+    Services publish each new version inside the change's transaction (with the
+    member's row locked, so in order); a reader can only hold a version it got from
     the database, so a version published by a transaction that then rolled back
     matches no one and costs only the full path.
     """

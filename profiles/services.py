@@ -11,9 +11,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.db import advisory_lock
-from profiles.errors import SuspendNotAllowed, SuspendOwnAccount, SuspendStaffAccount
+from profiles.errors import (
+    InviteAlreadyActivated,
+    SuspendNotAllowed,
+    SuspendOwnAccount,
+    SuspendStaffAccount,
+)
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
-from profiles.selectors import VERSION_CACHE_SECONDS, invite_owner_get, referrals_version_key
+from profiles.selectors import VERSION_CACHE_SECONDS, invite_target_get, referrals_version_key
 
 logger = logging.getLogger(__name__)
 
@@ -61,31 +66,85 @@ def member_get_or_create(*, phone: str, ip: str = "") -> tuple[User, bool]:
         return User.objects.get(phone=phone), False
 
 
-# Activations, departures of referrals and recounts take this lock in turn.
+# The one lock every activation took before activations locked their own trees.
+# Only the activation benchmark takes it now (bench/activations.py sets
+# ACTIVATION_GLOBAL_LOCK), to print the old ceiling beside the new one.
 ACTIVATION_LOCK = "profiles:invite_activate"
+ACTIVATION_GLOBAL_LOCK = False
+
+# How often an activation or a departure starts again when the tree it read moved
+# before its locks were granted. Each retry means another transaction committed a
+# change to that very tree; a member can wait behind a few, not behind this many.
+TREE_MOVED_TRIES = 50
 
 
-@transaction.atomic
+class _TreeMoved(Exception):
+    """What was read before the locks changed before they were granted: read again."""
+
+
 def invite_activate(*, user: User, code: str, ip: str = "") -> User:
     """Record that `user` joined with `code`'s owner. Once per member, never a cycle.
 
-    Activations take one shared lock: the cycle check reads other members'
-    chains, which a parallel activation could change under it (A enters B's
-    code while B enters A's).
+    Why the locks taken are enough. Each member enters one code, so every member
+    has at most one inviter: the referral graph is a forest, and the member
+    activating (M) has no inviter yet, so M is the root of a tree of its own.
+    Joining the owner (O) adds the edge M -> O, which closes a cycle exactly when
+    M stands in O's chain of inviters, i.e. when M is the root (R) of O's tree.
+    One transaction locks the rows of M, R and O (in id order, in one statement,
+    so activations never deadlock each other) and checks again under the locks:
+
+    - M is not activated: every activation of M locks M, so only one passes;
+    - R still has no inviter: O's chain can grow only at its top, when R itself
+      activates, and that activation needs R's lock, held here until commit.
+      Other changes to the chain (a member on it deleted) only shorten it, so
+      M, absent from the chain read before the locks, stays absent;
+    - O still exists, and its row lock keeps its referral count exact (the count
+      is an SQL increment; a departure or recount of O needs the same lock) and
+      keeps O locked for the `referral_activated` receivers (rewards' caps).
+
+    If R gained an inviter or O went in between, the transaction is rolled back
+    (its locks released) and starts again from a fresh read. Two activations
+    whose lock sets are disjoint touch different trees: a cycle through both
+    would need one's R to be the other's M, which both would lock. So activations
+    in different trees run in parallel, and those in one tree take turns.
     """
-    advisory_lock(ACTIVATION_LOCK)
-    member = User.objects.select_for_update().get(pk=user.pk)
-    owner = invite_owner_get(user=member, code=code)
-    member.referred_by = owner
+    for _ in range(TREE_MOVED_TRIES):
+        try:
+            with transaction.atomic():
+                return _invite_activate_once(user=user, code=code, ip=ip)
+        except _TreeMoved:
+            continue
+    raise RuntimeError("The referral tree kept changing under an activation; try again.")
+
+
+def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
+    if ACTIVATION_GLOBAL_LOCK:
+        advisory_lock(ACTIVATION_LOCK)
+    target = invite_target_get(user=user, code=code)
+    locked = {
+        row.pk: row
+        for row in User.objects.select_for_update()
+        .filter(pk__in={user.pk, target.root_id, target.owner_id})
+        .order_by("pk")
+    }
+    member = locked.get(user.pk)
+    if member is None:
+        raise User.DoesNotExist("The member is gone.")
+    if member.activated_at is not None:
+        raise InviteAlreadyActivated
+    root = locked.get(target.root_id)
+    if target.owner_id not in locked or root is None or root.referred_by_id is not None:
+        raise _TreeMoved
+    member.referred_by_id = target.owner_id
     member.activated_at = timezone.now()
     member.activation_ip = ip or None
     member.save(update_fields=["referred_by", "activated_at", "activation_ip"])
     # In the same transaction: the inviter's stored count never disagrees with the rows.
-    User.objects.filter(pk=owner.pk).update(
+    User.objects.filter(pk=target.owner_id).update(
         referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
     )
-    _referrals_version_publish(inviter_pk=owner.pk)
-    logger.info("invite activated member=%s inviter=%s", member.pk, owner.pk)
+    _referrals_version_publish(inviter_pk=target.owner_id)
+    logger.info("invite activated member=%s inviter=%s", member.pk, target.owner_id)
     return member
 
 
@@ -94,12 +153,34 @@ def referral_leave(*, member_pk: int) -> None:
 
     Runs inside the deletion's transaction (a pre_delete receiver, so every way of
     deleting a member counts, the admin's included). The member's inviter is read
-    again under the activation lock: the instance being deleted may have been
-    loaded before the member entered a code.
+    again with the member's row and the inviter's locked (in id order, as
+    activations lock theirs): the instance being deleted may have been loaded
+    before the member entered a code, and an activation of this member holds the
+    member's row until it commits.
     """
-    advisory_lock(ACTIVATION_LOCK)
+    for _ in range(TREE_MOVED_TRIES):
+        try:
+            with transaction.atomic():
+                _referral_leave_once(member_pk=member_pk)
+                return
+        except _TreeMoved:
+            continue
+    raise RuntimeError("The member's inviter kept changing under a deletion; try again.")
+
+
+def _referral_leave_once(*, member_pk: int) -> None:
     inviter_pk = User.objects.filter(pk=member_pk).values_list("referred_by_id", flat=True).first()
-    if inviter_pk is not None:
+    locked = dict(
+        User.objects.select_for_update()
+        .filter(pk__in={member_pk, inviter_pk} - {None})
+        .order_by("pk")
+        .values_list("pk", "referred_by_id")
+    )
+    if member_pk not in locked:
+        return
+    if locked[member_pk] != inviter_pk:
+        raise _TreeMoved
+    if inviter_pk is not None and inviter_pk in locked:
         User.objects.filter(pk=inviter_pk).update(
             referrals_count=F("referrals_count") - 1, referrals_changes=F("referrals_changes") + 1
         )
@@ -110,17 +191,18 @@ def referral_leave(*, member_pk: int) -> None:
 def referrals_recount() -> list[tuple[int, int, int]]:
     """Set every stored referral count to the number of rows; returns (member, was, is).
 
-    Under the activation lock, so no activation or departure moves a count while
-    it is recomputed. A drift found here is a bug (or a write that bypassed the
-    services, such as raw SQL); the command that calls this reports it.
+    Needs no lock to find a drift: activations and departures move a count and
+    its rows in one transaction, so one statement (one snapshot) sees them agree.
+    A member found drifted is then locked (as activations into them and
+    departures from them lock them) and counted again before the repair. A drift
+    found here is a bug (or a write that bypassed the services, such as raw SQL);
+    the command that calls this reports it.
     """
-    advisory_lock(ACTIVATION_LOCK)
     table = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT u.id, u.referrals_count, COALESCE(r.total, 0)
-            FROM {table} u
+            SELECT u.id FROM {table} u
             LEFT JOIN (
                 SELECT referred_by_id, COUNT(*) AS total FROM {table}
                 WHERE referred_by_id IS NOT NULL GROUP BY referred_by_id
@@ -129,7 +211,13 @@ def referrals_recount() -> list[tuple[int, int, int]]:
             ORDER BY u.id
             """  # noqa: S608 - the table name is ours
         )
-        drift = [(int(pk), int(was), int(real)) for pk, was, real in cursor.fetchall()]
+        suspects = [int(pk) for (pk,) in cursor.fetchall()]
+    drift = []
+    locked = User.objects.select_for_update().filter(pk__in=suspects).order_by("pk")
+    for pk, was in locked.values_list("pk", "referrals_count"):
+        real = User.objects.filter(referred_by_id=pk).count()
+        if real != was:
+            drift.append((pk, was, real))
     for pk, _was, real in drift:
         User.objects.filter(pk=pk).update(
             referrals_count=real, referrals_changes=F("referrals_changes") + 1
@@ -143,7 +231,7 @@ def referrals_recount() -> list[tuple[int, int, int]]:
 def _referrals_version_publish(*, inviter_pk: int) -> None:
     """Tell the shared cache the inviter's new list version (the referrals poll reads it).
 
-    Called under the activation lock, so versions reach the cache in order.
+    Called with the inviter's row locked, so each inviter's versions reach the cache in order.
     """
     if not settings.REDIS_URL:
         return

@@ -21,7 +21,7 @@ from profiles.pending_invite import (
 )
 from profiles.selectors import (
     invite_code_normalize,
-    invite_owner_get,
+    invite_target_get,
     profile_get,
     referrals_page,
     referrals_version,
@@ -74,7 +74,7 @@ def invite_check(request: HttpRequest) -> HttpResponse:
     check: dict[str, Any] = {}
     if form.is_valid():
         try:
-            invite_owner_get(user=request.user, code=form.cleaned_data["invite_code"])
+            invite_target_get(user=request.user, code=form.cleaned_data["invite_code"])
         except InviteError as error:
             check = {"error": error.message, "code": error.code}
         else:

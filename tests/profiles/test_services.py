@@ -10,7 +10,7 @@ from profiles.errors import (
     SuspendOwnAccount,
 )
 from profiles.models import INVITE_CODE_ALPHABET, User
-from profiles.selectors import invite_owner_get
+from profiles.selectors import invite_target_get
 from profiles.services import (
     invite_activate,
     invite_code_generate,
@@ -135,7 +135,7 @@ def test_inviter_of_my_inviter_is_not_a_cycle(make_member):
 
 def test_checking_a_code_writes_nothing(make_member):
     owner, member = make_member(), make_member()
-    assert invite_owner_get(user=member, code=owner.invite_code) == owner
+    assert invite_target_get(user=member, code=owner.invite_code).owner_id == owner.pk
     member.refresh_from_db()
     assert member.referred_by is None
 
