@@ -20,13 +20,14 @@ FIND_PYTHON := for c in $(PYTHON) python3.13 python3.12 \
 LOCAL_PG := postgres://postgres@127.0.0.1:5432/referral
 TEST_DATABASE_URL ?= $(shell $(PY) -c 'import psycopg; psycopg.connect("$(LOCAL_PG)".rsplit("/", 1)[0] + "/postgres", connect_timeout=2).close(); print("$(LOCAL_PG)")' 2>/dev/null)
 
-.PHONY: help venv run serve test tools lint format migrate clean bench
+.PHONY: help venv run serve worker test tools lint format migrate clean bench
 
 help:
 	@echo "make run    - fresh clone -> http://127.0.0.1:$(PORT) (SQLite, demo SMS backend)"
 	@echo "make test   - the whole suite (lint, unit, integration) on PostgreSQL if reachable"
 	@echo "make tools  - chromium, gettext, wrk if missing (as root with apt-get); make test runs it"
 	@echo "make serve  - production server: gunicorn, PORT=$(PORT), WEB_CONCURRENCY=$(WEB_CONCURRENCY)"
+	@echo "make worker - a background queue worker (manage.py queue_worker); needs PostgreSQL"
 	@echo "make bench  - benchmarks and abuse drills (bench/), about 6 minutes"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -56,6 +57,10 @@ serve: $(STAMP)
 	$(PY) manage.py collectstatic --noinput -v0
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) GUNICORN_THREADS=$(GUNICORN_THREADS) \
 	  exec $(BIN)/gunicorn --config site_config/gunicorn.conf.py
+
+# A worker of the background queue (events/queue.py): run any number, anywhere.
+worker: $(STAMP)
+	exec $(PY) manage.py queue_worker
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from auth_flow.sms import LocmemBackend
 from profiles.models import User
 from profiles.services import member_get_or_create
 from tests.browser import CHROMIUM_ARGS, require_chromium
+from tests.fakes.worker import queue_workers  # noqa: F401 - a fixture for every test
 
 
 def _database_vendor() -> str:

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The background queue (events/queue.py), before the apps that define jobs.
+    "procrastinate.contrib.django",
+    "events",
     "profiles",
     "auth_flow",
     "fraud",
@@ -123,5 +126,7 @@ LOGGING = {
         "auth_flow": {"level": LOG_LEVEL},
         "profiles": {"level": LOG_LEVEL},
         "staff_console": {"level": LOG_LEVEL},
+        "events": {"level": LOG_LEVEL},
+        "procrastinate": {"level": "WARNING"},
     },
 }

@@ -1,0 +1,124 @@
+"""The outbox: an event and its dispatch job are written with the change they report."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from django.db import connection, transaction
+
+from events import dispatch
+from events.models import Event
+from events.payloads import e164, iso_utc
+from events.services import event_publish
+from tests.fakes.worker import ROOT
+
+pytestmark = [pytest.mark.django_db]
+
+
+def _dispatch_jobs() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT args->>'event_id' FROM procrastinate_jobs WHERE task_name = 'events.dispatch'"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_publishing_writes_the_event_and_queues_its_dispatch_in_two_statements(
+    django_assert_num_queries,
+):
+    with transaction.atomic(), django_assert_num_queries(2):
+        event = event_publish(type="member.created", data={"member_id": 7})
+
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.type, stored.data) == ("member.created", {"member_id": 7})
+    assert str(event.pk) in _dispatch_jobs()
+
+
+def test_dispatch_runs_every_handler_and_then_raises_the_first_failure():
+    seen: list[str] = []
+
+    def failing(event: Event) -> None:
+        seen.append("failing")
+        raise ValueError("receiver down")
+
+    def other(event: Event) -> None:
+        seen.append(event.type)
+
+    dispatch.handler_register(failing)
+    dispatch.handler_register(other)
+    dispatch.handler_register(other)  # twice is once
+    try:
+        event = event_publish(type="member.created", data={})
+        with pytest.raises(ValueError, match="receiver down"):
+            dispatch.event_dispatch(event_id=str(event.pk))
+    finally:
+        dispatch.handler_unregister(failing)
+        dispatch.handler_unregister(other)
+
+    assert seen == ["failing", "member.created"]
+    # A purged event is skipped, not an error.
+    assert dispatch.event_dispatch(event_id="00000000-0000-0000-0000-000000000000") == 0
+
+
+def test_payload_times_are_utc_and_phones_e164():
+    moscow = timezone(timedelta(hours=3))
+    assert iso_utc(datetime(2026, 12, 1, 11, 0, tzinfo=moscow)) == "2026-12-01T08:00:00Z"
+    assert iso_utc(datetime(2026, 12, 1, 8, 0, 0, 5, tzinfo=UTC)) == "2026-12-01T08:00:00.000005Z"
+    assert iso_utc(None) is None
+    assert e164("+79991234567") == "+79991234567"
+
+
+INLINE_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, threading
+    import django
+    django.setup()
+    from django.db import transaction
+    from events.dispatch import handler_register
+    from events.services import event_publish
+
+    done = threading.Event()
+    seen = []
+
+    def handler(event):
+        seen.append(event.type)
+        if event.type == "member.created":
+            done.set()
+
+    handler_register(handler)
+    try:
+        with transaction.atomic():
+            event_publish(type="referral.activated", data={})
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        event_publish(type="member.created", data={})
+        assert not seen, "ran before the commit"
+    assert done.wait(10), "the job did not run"
+    print(seen)
+    """
+)
+
+
+def test_without_postgresql_jobs_run_inline_after_the_commit_and_never_after_a_rollback(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "site_config.settings",
+    }
+    env.pop("QUEUE_INLINE", None)
+    run = lambda *argv: subprocess.run(  # noqa: E731, S603 - our own code
+        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    migrated = run("manage.py", "migrate", "--noinput", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+
+    result = run("-c", INLINE_SCRIPT)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['member.created']"
