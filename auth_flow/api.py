@@ -27,6 +27,7 @@ from auth_flow.errors import (
     CodeUsed,
     PhoneNotAllowed,
     SmsBudgetExhausted,
+    SmsFallbackUnavailable,
     SmsUnavailable,
 )
 from auth_flow.forms import CODE_INPUT_MAX, PHONE_INVALID, CodeForm, PhoneForm
@@ -84,6 +85,14 @@ class SendCodeSerializer(serializers.Serializer):
         allow_null=True,
         help_text="On a resend: the `challenge` of your previous code, which the new one voids.",
     )
+    channel = serializers.ChoiceField(
+        choices=["sms"],
+        required=False,
+        allow_null=True,
+        help_text='`"sms"` with the `challenge` of a code that went by Telegram: send it by '
+        "SMS instead (once per code, even inside the resend wait; the hourly and daily "
+        "limits still count).",
+    )
 
 
 class CodeSentSerializer(serializers.Serializer):
@@ -94,6 +103,11 @@ class CodeSentSerializer(serializers.Serializer):
     )
     expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
     resend_in = serializers.IntegerField(help_text="Seconds until another code may be asked for.")
+    channel = serializers.ChoiceField(
+        choices=["telegram", "sms"],
+        help_text="How the code went: in Telegram (a number on Telegram, where configured) "
+        "or by SMS.",
+    )
     demo_code = serializers.CharField(
         required=False, help_text="Only with the demo SMS backend: the code itself."
     )
@@ -105,7 +119,7 @@ class CodeRequestApi(APIView):
 
     @extend_schema(
         tags=["auth"],
-        summary="Send a sign-in code by SMS",
+        summary="Send a sign-in code (by Telegram or SMS)",
         description=(
             "Sends a 4-digit code, valid for `expires_in` seconds, and answers with a "
             "`challenge` token: only its holder can sign in with that code, so wrong "
@@ -129,12 +143,30 @@ class CodeRequestApi(APIView):
                 request_only=True,
             ),
             OpenApiExample(
+                "send by SMS instead",
+                value={"phone": "+79991234567", "challenge": CHALLENGE_EXAMPLE, "channel": "sms"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "by Telegram",
+                value={
+                    "phone": "+79991234567",
+                    "challenge": CHALLENGE_EXAMPLE,
+                    "expires_in": 300,
+                    "resend_in": 60,
+                    "channel": "telegram",
+                },
+                response_only=True,
+                status_codes=["202"],
+            ),
+            OpenApiExample(
                 "demo",
                 value={
                     "phone": "+79991234567",
                     "challenge": CHALLENGE_EXAMPLE,
                     "expires_in": 300,
                     "resend_in": 60,
+                    "channel": "sms",
                     "demo_code": "4821",
                 },
                 response_only=True,
@@ -157,6 +189,7 @@ class CodeRequestApi(APIView):
                 "another region...; or refused by the SMS provider), or not JSON.",
                 validation_example("phone", str(PHONE_INVALID)),
                 domain_error_example(PhoneNotAllowed()),
+                domain_error_example(SmsFallbackUnavailable()),
                 NOT_JSON_EXAMPLE,
             ),
             415: UNSUPPORTED_MEDIA_TYPE,
@@ -184,12 +217,14 @@ class CodeRequestApi(APIView):
             ip=client_ip(request),
             device_token=serializer.validated_data.get("device_token") or "",
             previous=serializer.validated_data.get("challenge") or "",
+            by_sms=serializer.validated_data.get("channel") == "sms",
         )
         data = {
             "phone": issued.phone,
             "challenge": issued.challenge,
             "expires_in": issued.expires_in,
             "resend_in": issued.resend_in,
+            "channel": issued.channel,
         }
         if issued.demo_code is not None:
             data["demo_code"] = issued.demo_code

@@ -108,6 +108,16 @@ class PhoneNotAllowed(DomainError):
         )
 
 
+class SmsFallbackUnavailable(DomainError):
+    """ "Send by SMS instead" asked for a code that did not go by Telegram, is no
+    longer pending, or was already sent by SMS once."""
+
+    code = "sms_fallback_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(_("This code cannot be sent by SMS instead: ask for a new code."))
+
+
 class SmsUnavailable(DomainError):
     """The SMS provider is down or did not answer in time: nothing was sent."""
 

@@ -49,6 +49,8 @@ class Challenge(models.Model):
     delivery_updated_at = models.DateTimeField(_("delivery updated at"), null=True, blank=True)
     # Telegram refunds a code it could not deliver within its ttl: what it did not bill.
     refunded = models.BooleanField(_("fee refunded"), default=False)
+    # When this Telegram code was also asked for by SMS ("Send by SMS instead", once).
+    sms_fallback_at = models.DateTimeField(_("sent by SMS instead at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("challenge")

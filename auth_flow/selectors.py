@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from auth_flow.models import Challenge
 from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_token_hash
+from auth_flow.sms import channel_of
 
 
 def challenge_resend_in(*, phone: str, device: str = "") -> int:
@@ -35,6 +36,9 @@ class PendingCode:
 
     phone: str
     expires_in: int
+    # How the code went (`telegram`, `sms`), and whether it may still be sent by SMS instead.
+    channel: str = "sms"
+    sms_fallback: bool = False
 
 
 def challenge_pending(*, phone: str, token: str) -> PendingCode | None:
@@ -43,16 +47,23 @@ def challenge_pending(*, phone: str, token: str) -> PendingCode | None:
     if not token or len(token) > CHALLENGE_TOKEN_MAX_LENGTH:
         return None
     now = timezone.now()
-    expires_at = (
+    row = (
         Challenge.objects.filter(
             phone=phone,
             token_hash=challenge_token_hash(token),
             state=Challenge.State.PENDING,
             expires_at__gt=now,
         )
-        .values_list("expires_at", flat=True)
+        .values_list("expires_at", "provider", "sms_fallback_at")
         .first()
     )
-    if expires_at is None:
+    if row is None:
         return None
-    return PendingCode(phone=phone, expires_in=math.ceil((expires_at - now).total_seconds()))
+    expires_at, provider, sms_fallback_at = row
+    channel = channel_of(provider) if provider else "sms"
+    return PendingCode(
+        phone=phone,
+        expires_in=math.ceil((expires_at - now).total_seconds()),
+        channel=channel,
+        sms_fallback=channel == "telegram" and sms_fallback_at is None,
+    )

@@ -29,6 +29,7 @@ from auth_flow.errors import (
     CodeUsed,
     PhoneNotAllowed,
     SmsBudgetExhausted,
+    SmsFallbackUnavailable,
     SmsUnavailable,
 )
 from auth_flow.models import Challenge
@@ -38,6 +39,7 @@ from auth_flow.sms import (
     ProviderError,
     SendFailed,
     SendResult,
+    channel_of,
     mask_phone,
     sms_send,
 )
@@ -80,10 +82,12 @@ class ChallengeIssued:
     expires_in: int
     resend_in: int
     demo_code: str | None
+    # How the code went: `telegram` or `sms` (what the code screen and the API say).
+    channel: str = "sms"
 
 
 def challenge_issue(
-    *, phone: str, ip: str, device_token: str = "", previous: str = ""
+    *, phone: str, ip: str, device_token: str = "", previous: str = "", by_sms: bool = False
 ) -> ChallengeIssued:
     """Send a new code to `phone`, within every limit; the same answer for any phone.
 
@@ -99,19 +103,35 @@ def challenge_issue(
     limits, its SMS budget given back. A send whose outcome is unknown (the request
     went out, no answer before SMS_TIMEOUT) is answered like a sent one: the code
     may arrive and then works, and its budget unit stays spent.
+
+    `by_sms` is "Send by SMS instead" for the Telegram code `previous` names: once
+    per challenge, inside the resend cooldown, still within the hourly and daily
+    limits, through every provider but Telegram's; the Telegram code stays valid
+    until the SMS is sent.
     """
     country_code = phone_check(phone=phone)
+    if by_sms:
+        _sms_fallback_claim(phone=phone, previous=previous)
     code = f"{secrets.randbelow(10_000):04d}"
     # 192 random bits: the only thing that lets its holder answer this challenge.
     token = secrets.token_urlsafe(24)
     device = device_token_verify(token=device_token, phone=phone)
-    challenge = _challenge_create(phone=phone, ip=ip, code=code, token=token, device=device)
+    try:
+        challenge = _challenge_create(
+            phone=phone, ip=ip, code=code, token=token, device=device, cooldown=not by_sms
+        )
+    except ChallengeThrottled:
+        if by_sms:
+            _sms_fallback_release(previous=previous)
+        raise
     try:
         # After the challenge's commit, so a throttled request never touches the budgets.
         budget_take(country_code=country_code, now=challenge.created_at)
     except SmsBudgetExhausted as error:
         _challenge_void(challenge=challenge)
         budget_refused(error)
+        if by_sms:
+            _sms_fallback_release(previous=previous)
         raise
     release_connection()
     try:
@@ -119,6 +139,7 @@ def challenge_issue(
             phone=phone,
             text=gettext("Your sign-in code: %(code)s") % {"code": code},
             code=code,
+            skip_channels=("telegram",) if by_sms else (),
         )
     except OutcomeUnknown as unknown:
         # The request went out, no answer in time: the code may well arrive, so the
@@ -131,6 +152,8 @@ def challenge_issue(
         _delivery_failed(
             challenge=challenge, phone=phone, failure=failure, country_code=country_code
         )
+        if by_sms:
+            _sms_fallback_release(previous=previous)
         if isinstance(failure, NumberRefused):
             raise PhoneNotAllowed() from failure
         retry_after = getattr(failure, "retry_after", None) or settings.SMS_BREAKER_COOLOFF
@@ -144,6 +167,8 @@ def challenge_issue(
         _delivery_failed(
             challenge=challenge, phone=phone, failure=failure, country_code=country_code, log=False
         )
+        if by_sms:
+            _sms_fallback_release(previous=previous)
         raise SmsUnavailable(math.ceil(settings.SMS_BREAKER_COOLOFF)) from error
     _delivery_sent(challenge=challenge, sent=sent, device=device, previous=previous)
     return ChallengeIssued(
@@ -152,15 +177,40 @@ def challenge_issue(
         expires_in=settings.OTP_TTL,
         resend_in=settings.OTP_RESEND_COOLDOWN,
         demo_code=code if sent.shows_code else None,
+        channel=channel_of(sent.provider),
     )
 
 
+def _sms_fallback_claim(*, phone: str, previous: str) -> None:
+    """Mark the Telegram code `previous` names as sent by SMS too, or refuse: one
+    statement, so two parallel clicks claim it once."""
+    claimed = 0
+    if previous and len(previous) <= CHALLENGE_TOKEN_MAX_LENGTH:
+        claimed = Challenge.objects.filter(
+            phone=phone,
+            token_hash=challenge_token_hash(previous),
+            state=Challenge.State.PENDING,
+            expires_at__gt=timezone.now(),
+            provider="telegram",
+            sms_fallback_at__isnull=True,
+        ).update(sms_fallback_at=timezone.now())
+    if not claimed:
+        raise SmsFallbackUnavailable()
+
+
+def _sms_fallback_release(*, previous: str) -> None:
+    # The SMS did not go out: the member may ask for it again.
+    Challenge.objects.filter(token_hash=challenge_token_hash(previous)).update(sms_fallback_at=None)
+
+
 @transaction.atomic
-def _challenge_create(*, phone: str, ip: str, code: str, token: str, device: str = "") -> Challenge:
+def _challenge_create(
+    *, phone: str, ip: str, code: str, token: str, device: str = "", cooldown: bool = True
+) -> Challenge:
     # Phone before IP, always: a fixed order cannot deadlock.
     advisory_lock(f"challenge:phone:{phone}", f"challenge:ip:{ip}")
     now = timezone.now()
-    _throttle_check(phone=phone, ip=ip, device=device, now=now)
+    _throttle_check(phone=phone, ip=ip, device=device, now=now, cooldown=cooldown)
     # The requester's older codes stay valid here: if this send fails (provider
     # down, budget spent) the code already on the phone is the one it still has.
     challenge = Challenge.objects.create(
@@ -254,7 +304,9 @@ def _delivery_failed(
     )
 
 
-def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[datetime]:
+def _throttle_check(
+    *, phone: str, ip: str, device: str, now: datetime, cooldown: bool = True
+) -> list[datetime]:
     """Raise if a limit is reached; else return when the pool's recent codes were sent.
 
     The phone's limits count one pool: the codes of this device (`device`), or
@@ -267,8 +319,8 @@ def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[
     so a pool has at most OTP_PHONE_DAILY sent rows in its window (plus failed sends,
     each charged to an IP) and an IP at most OTP_IP_HOURLY in its hour.
     """
-    cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN)
-    lookback = max(DAY, cooldown, timedelta(seconds=settings.OTP_TTL))
+    wait = timedelta(seconds=settings.OTP_RESEND_COOLDOWN if cooldown else 0)
+    lookback = max(DAY, wait, timedelta(seconds=settings.OTP_TTL))
     rows = (
         Challenge.objects.filter(
             Q(phone=phone, device=device, created_at__gt=now - lookback)
@@ -288,8 +340,8 @@ def _throttle_check(*, phone: str, ip: str, device: str, now: datetime) -> list[
             by_ip.append(created_at)
     # The IP's limit first: a client over it learns nothing about any phone.
     _window_check("ip_hourly_limit", by_ip, HOUR, settings.OTP_IP_HOURLY, now=now, phone=phone)
-    if recent and recent[0] + cooldown > now:
-        _throttled("resend_cooldown", recent[0] + cooldown - now, phone)
+    if recent and recent[0] + wait > now:
+        _throttled("resend_cooldown", recent[0] + wait - now, phone)
     _window_check(
         "phone_hourly_limit", recent, HOUR, settings.OTP_PHONE_HOURLY, now=now, phone=phone
     )

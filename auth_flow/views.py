@@ -21,6 +21,7 @@ from auth_flow.errors import (
     CodeError,
     PhoneNotAllowed,
     SmsBudgetExhausted,
+    SmsFallbackUnavailable,
     SmsUnavailable,
 )
 from auth_flow.forms import CodeForm, PhoneForm
@@ -92,7 +93,9 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
     code (the cooldown would refuse it anyway): its code screen comes back instead.
     """
     form = PhoneForm(request.POST)
-    resend = "resend" in request.POST
+    # "Send by SMS instead" on a code that went by Telegram: a resend of its own kind.
+    by_sms = request.POST.get("channel") == "sms"
+    resend = "resend" in request.POST or by_sms
     if not form.is_valid():
         return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=422)
     phone = form.cleaned_data["phone"]
@@ -108,29 +111,41 @@ def phone_submit(request: HttpRequest) -> HttpResponse:
             device_token=request.COOKIES.get(devices.COOKIE, ""),
             # This browser's own older code is the one a new code voids.
             previous=request.session.get(SESSION_CHALLENGE, ""),
+            by_sms=by_sms,
         )
     except PhoneNotAllowed as error:
         # A form error like any other (422 on the web; the API says 400).
         form.add_error("phone", error.message)
         return render_page(request, SIGN_IN, "phone-form", {"form": form}, status=422)
-    except (ChallengeThrottled, SmsUnavailable, SmsBudgetExhausted) as error:
-        # 429 for a limit, 503 when no SMS can go out now; the typed phone stays.
+    except (
+        ChallengeThrottled,
+        SmsUnavailable,
+        SmsBudgetExhausted,
+        SmsFallbackUnavailable,
+    ) as error:
+        # 429 for a limit, 503 when no SMS can go out now; the typed phone stays. A
+        # refusal of the request itself is a form error (422, which htmx swaps).
+        status = 422 if error.status == 400 else error.status
         if resend and request.session.get(SESSION_PHONE) == phone:
             context = _code_context(request, CodeForm(), notice=error.message)
-            response = render_page(request, CODE, "code-form", context, status=error.status)
+            response = render_page(request, CODE, "code-form", context, status=status)
         else:
             form.add_error(None, error.message)
-            response = render_page(
-                request, SIGN_IN, "phone-form", {"form": form}, status=error.status
-            )
-        response["Retry-After"] = str(error.retry_after)
+            response = render_page(request, SIGN_IN, "phone-form", {"form": form}, status=status)
+        if error.retry_after is not None:
+            response["Retry-After"] = str(error.retry_after)
         return expected_outage(response) if error.status >= 500 else response
     request.session[SESSION_PHONE] = issued.phone
     request.session[SESSION_CHALLENGE] = issued.challenge
     request.session[SESSION_DEMO_CODE] = issued.demo_code
     if not resend:
         _remember_typed(request)
-    pending = PendingCode(phone=issued.phone, expires_in=issued.expires_in)
+    pending = PendingCode(
+        phone=issued.phone,
+        expires_in=issued.expires_in,
+        channel=issued.channel,
+        sms_fallback=issued.channel == "telegram",
+    )
     return _code_screen(request, pending=pending, resend_in=issued.resend_in, resend=resend)
 
 
@@ -270,6 +285,8 @@ def _code_context(
         "resend_in": _resend_in(request, phone) if resend_in is None else resend_in,
         # 0 when the code can no longer be entered (expired, used up, replaced).
         "expires_in": pending.expires_in if pending else 0,
+        "channel": pending.channel if pending else "sms",
+        "sms_fallback": pending.sms_fallback if pending else False,
         "expires_clock": _clock(pending.expires_in if pending else 0),
         "notice": notice,
         # The language switch comes back here, even after a POST.

@@ -50,6 +50,8 @@ __all__ = [
     "sms_backend_class",
     "sms_backend_classes",
     "sms_send",
+    "channel_of",
+    "channels_configured",
 ]
 
 
@@ -74,9 +76,30 @@ def sms_backend() -> BaseBackend:
     return backends[0] if len(backends) == 1 else ChainBackend(backends)
 
 
-def sms_send(*, phone: str, text: str, code: str) -> SendResult:
+def sms_send(
+    *, phone: str, text: str, code: str, skip_channels: tuple[str, ...] = ()
+) -> SendResult:
     """Send through SMS_BACKEND, always as a chain (of one or more): every outcome
     is judged in one place (chain.py) and the send has one wall deadline. Returns
-    what was sent or raises NumberRefused, OutcomeUnknown or ProviderError."""
-    backends = [backend_class() for backend_class in sms_backend_classes()]
+    what was sent or raises NumberRefused, OutcomeUnknown or ProviderError.
+    `skip_channels` leaves out the providers of those channels ("Send by SMS instead")."""
+    backends = [
+        backend_class()
+        for backend_class in sms_backend_classes()
+        if backend_class.channel not in skip_channels
+    ]
+    if not backends:
+        raise ProviderError("chain", "no provider of another channel")
     return ChainBackend(backends).send(phone=phone, text=text, code=code)
+
+
+def channel_of(provider: str) -> str:
+    """The channel (`sms`, `telegram`) a provider's name stands for; `sms` if unknown."""
+    path = BACKENDS.get(provider)
+    if path is None:
+        return "sms"
+    return getattr(import_string(path), "channel", "sms")
+
+
+def channels_configured() -> set[str]:
+    return {backend_class.channel for backend_class in sms_backend_classes()}

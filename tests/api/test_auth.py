@@ -52,6 +52,7 @@ def test_code_request_answers_202_with_timings(api: APIClient, new_phone: Callab
         "challenge": body["challenge"],
         "expires_in": 300,
         "resend_in": 60,
+        "channel": "sms",
     }
     assert len(body["challenge"]) >= 22  # at least 128 random bits, URL-safe
     assert outbox[-1].phone == phone

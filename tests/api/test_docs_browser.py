@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-SUMMARY = "Send a sign-in code by SMS"
+SUMMARY = "Send a sign-in code (by Telegram or SMS)"
 # Redoc always tries its attribution logo from its CDN; the policy blocks it (so
 # nothing leaves for that host) and Redoc then hides the image.
 REDOC_LOGO_BLOCKED = "img-src https://cdn.redoc.ly/redoc/logo-mini.svg"

@@ -209,3 +209,89 @@ def test_a_signed_report_that_is_not_json_is_a_400(gateway):
     now = str(int(time.time()))
     signed = report_signature(token=gateway.token, timestamp=now, body=body)
     assert _post_report(body, timestamp=now, signature=signed).status_code == 400
+
+
+# ---------------------------------------------------------------- "Send by SMS instead"
+
+
+def test_the_api_says_which_channel_the_code_went_by(gateway, smsru):
+    assert ask("+79161230040").json()["channel"] == "telegram"
+    gateway.default = "not_on_telegram"
+    assert ask("+79161230041").json()["channel"] == "sms"
+
+
+def test_the_api_sends_a_telegram_code_by_sms_once_inside_the_resend_wait(gateway, smsru):
+    phone = "+79161230042"
+    first = ask(phone).json()
+    client = APIClient(REMOTE_ADDR="198.51.100.7")
+    body = {"phone": phone, "challenge": first["challenge"], "channel": "sms"}
+    again = client.post(CODE_URL, body, format="json")
+    assert again.status_code == 202, again.json()
+    assert again.json()["channel"] == "sms"
+    [sms] = smsru.received
+    # The SMS's code signs in; the Telegram code was replaced once the SMS went out.
+    telegram_code = gateway.received[0].params["code"]
+    assert sign_in(phone, telegram_code, first["challenge"]).status_code == 400
+    assert sign_in(phone, sms_code(sms.form["msg"]), again.json()["challenge"]).status_code == 200
+
+    # Once per code: asking again for the same Telegram code is refused, nothing sent.
+    assert_error(client.post(CODE_URL, body, format="json"), 400, "sms_fallback_unavailable")
+    assert len(smsru.received) == 1
+
+
+def test_sms_instead_needs_a_code_that_went_by_telegram(gateway, smsru):
+    gateway.default = "not_on_telegram"
+    phone = "+79161230043"
+    first = ask(phone).json()
+    body = {"phone": phone, "challenge": first["challenge"], "channel": "sms"}
+    assert_error(ask_body(body), 400, "sms_fallback_unavailable")
+    assert_error(ask_body({**body, "challenge": "forged"}), 400, "sms_fallback_unavailable")
+    assert len(smsru.received) == 1
+
+
+def test_sms_instead_still_counts_against_the_hourly_limit(gateway, smsru, settings):
+    settings.OTP_PHONE_HOURLY = 1
+    phone = "+79161230044"
+    first = ask(phone).json()
+    body = {"phone": phone, "challenge": first["challenge"], "channel": "sms"}
+    assert_error(ask_body(body), 429, "phone_hourly_limit")
+    assert smsru.received == []
+    # Refused, so not used up: once the limit allows, it can still be asked for.
+    settings.OTP_PHONE_HOURLY = 5
+    assert ask_body(body).status_code == 202
+
+
+def ask_body(body: dict):  # noqa: ANN201
+    return APIClient(REMOTE_ADDR="198.51.100.7").post(CODE_URL, body, format="json")
+
+
+def test_the_code_screen_says_telegram_and_offers_sms_instead_once(gateway, smsru):
+    browser = Client()
+    phone = "+79161230045"
+    assert browser.post("/auth/phone/", {"phone": phone}).status_code == 303
+    screen = browser.get("/auth/code/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'data-channel="telegram"' in screen
+    assert "Telegram" in screen
+    assert "data-sms-instead" in screen
+
+    answer = browser.post("/auth/phone/", {"phone": phone, "channel": "sms"})
+    assert answer.status_code == 303  # inside the resend wait, and served
+    assert len(smsru.received) == 1
+    screen = browser.get("/auth/code/").content.decode()
+    assert 'data-channel="sms"' in screen
+    assert "data-sms-instead" not in screen
+    # The SMS's code signs this browser in.
+    signed = browser.post("/auth/code/", {"code": sms_code(smsru.received[0].form["msg"])})
+    assert signed.status_code == 302
+    assert signed["Location"] == "/profile/"
+
+
+def test_sms_instead_asked_twice_on_the_web_is_a_form_error(gateway, smsru):
+    browser = Client()
+    phone = "+79161230046"
+    browser.post("/auth/phone/", {"phone": phone})
+    browser.post("/auth/phone/", {"phone": phone, "channel": "sms"})
+    again = browser.post("/auth/phone/", {"phone": phone, "channel": "sms"})
+    assert again.status_code == 422
+    assert "cannot be sent by SMS instead" in again.content.decode()
+    assert len(smsru.received) == 1
