@@ -34,6 +34,8 @@ class DailyCodeStat(models.Model):
     provider = models.CharField(_("SMS provider"), max_length=32, blank=True, default="")
     codes_sent = models.PositiveIntegerField(_("codes sent"), default=0)
     sign_ins = models.PositiveIntegerField(_("sign-ins"), default=0)
+    # Telegram refunds codes it could not deliver in time: sent, but not billed.
+    refunded = models.PositiveIntegerField(_("refunded"), default=0)
 
     class Meta:
         verbose_name = _("daily code count")

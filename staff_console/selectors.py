@@ -81,7 +81,8 @@ class Stats:
     activations: int
     codes_sent: int
     sign_ins: int
-    per_provider: list[tuple[str, int]] = field(default_factory=list)
+    # (provider, codes sent, of which refunded), most codes first.
+    per_provider: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def sign_in_conversion(self) -> float | None:
@@ -111,20 +112,21 @@ def stats_get(*, period: Range, now: datetime | None = None) -> Stats:
     codes = code_counts(start=start)
     return Stats(
         **members,
-        codes_sent=sum(sent for sent, _ in codes.values()),
-        sign_ins=sum(used for _, used in codes.values()),
+        codes_sent=sum(sent for sent, _, _ in codes.values()),
+        sign_ins=sum(used for _, used, _ in codes.values()),
         per_provider=sorted(
-            ((provider, sent) for provider, (sent, _) in codes.items()),
+            ((provider, sent, refunded) for provider, (sent, _, refunded) in codes.items()),
             key=lambda item: (-item[1], item[0]),
         ),
     )
 
 
-def code_counts(*, start: datetime) -> dict[str, tuple[int, int]]:
-    """(codes sent, sign-ins) per provider since `start`: the daily counts up to
-    the last rollup, live challenges after it (three queries).
+def code_counts(*, start: datetime) -> dict[str, tuple[int, int, int]]:
+    """(codes sent, sign-ins, refunded) per provider since `start`: the daily counts
+    up to the last rollup, live challenges after it (three queries).
 
-    A failed send is not a code sent. Sign-ins are the codes used.
+    A failed send is not a code sent. Sign-ins are the codes used. Refunded: sent,
+    but not billed (Telegram could not deliver them within their lifetime).
     """
     mark = ScanMark.objects.filter(name="code_counts").values_list("scanned_to", flat=True).first()
     totals: dict[str, list[int]] = {}
@@ -134,23 +136,25 @@ def code_counts(*, start: datetime) -> dict[str, tuple[int, int]]:
         rolled = (
             DailyCodeStat.objects.filter(day__gte=timezone.localtime(start).date())
             .values("provider")
-            .annotate(sent=Sum("codes_sent"), used=Sum("sign_ins"))
+            .annotate(sent=Sum("codes_sent"), used=Sum("sign_ins"), refunded=Sum("refunded"))
         )
         for row in rolled:
-            totals[row["provider"]] = [row["sent"], row["used"]]
+            totals[row["provider"]] = [row["sent"], row["used"], row["refunded"]]
     live = (
         Challenge.objects.filter(created_at__gt=live_from)
         .values("provider")
         .annotate(
             sent=Count("pk", filter=~Q(delivery=Challenge.Delivery.FAILED)),
             used=Count("pk", filter=Q(state=Challenge.State.USED)),
+            refunded=Count("pk", filter=Q(refunded=True)),
         )
     )
     for row in live:
-        got = totals.setdefault(row["provider"], [0, 0])
+        got = totals.setdefault(row["provider"], [0, 0, 0])
         got[0] += row["sent"]
         got[1] += row["used"]
-    return {provider: (sent, used) for provider, (sent, used) in totals.items() if sent or used}
+        got[2] += row["refunded"]
+    return {provider: tuple(counts) for provider, counts in totals.items() if any(counts[:2])}
 
 
 @dataclass(frozen=True)

@@ -49,13 +49,16 @@ def code_counts_rollup(*, now: datetime | None = None) -> int:
         .annotate(
             sent=Count("pk", filter=~Q(delivery=Challenge.Delivery.FAILED)),
             used=Count("pk", filter=Q(state=Challenge.State.USED)),
+            refunded=Count("pk", filter=Q(refunded=True)),
         )
     )
-    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     counted = 0
     for row in rows:
-        totals[(row["day"], row["provider"])][0] += row["sent"]
-        totals[(row["day"], row["provider"])][1] += row["used"]
+        got = totals[(row["day"], row["provider"])]
+        got[0] += row["sent"]
+        got[1] += row["used"]
+        got[2] += row["refunded"]
         counted += row["sent"]
     if totals:
         known = {
@@ -65,16 +68,23 @@ def code_counts_rollup(*, now: datetime | None = None) -> int:
             )
         }
         create = []
-        for (day, provider), (sent, used) in totals.items():
+        for (day, provider), (sent, used, refunded) in totals.items():
             stat = known.get((day, provider))
             if stat is None:
                 create.append(
-                    DailyCodeStat(day=day, provider=provider, codes_sent=sent, sign_ins=used)
+                    DailyCodeStat(
+                        day=day,
+                        provider=provider,
+                        codes_sent=sent,
+                        sign_ins=used,
+                        refunded=refunded,
+                    )
                 )
             else:
                 stat.codes_sent += sent
                 stat.sign_ins += used
-        DailyCodeStat.objects.bulk_update(known.values(), ["codes_sent", "sign_ins"])
+                stat.refunded += refunded
+        DailyCodeStat.objects.bulk_update(known.values(), ["codes_sent", "sign_ins", "refunded"])
         DailyCodeStat.objects.bulk_create(create)
     mark.scanned_to = until
     mark.save(update_fields=["scanned_to"])

@@ -295,3 +295,18 @@ def test_sms_instead_asked_twice_on_the_web_is_a_form_error(gateway, smsru):
     assert again.status_code == 422
     assert "cannot be sent by SMS instead" in again.content.decode()
     assert len(smsru.received) == 1
+
+
+def test_telegrams_breaker_recovers_once_the_gateway_answers_again(gateway, smsru, settings):
+    settings.SMS_BREAKER_FAILURES = 1
+    settings.SMS_BREAKER_COOLOFF = 0.5
+    gateway.default = "http500"
+    assert ask("+79161230050").status_code == 202  # by SMS: Telegram failed, breaker opens
+    assert ask("+79161230051").status_code == 202  # by SMS: Telegram not even called
+    calls = len(gateway.received)
+    gateway.default = "ok"
+    time.sleep(0.6)  # the cool-off passes: one trial goes through, and succeeds
+    assert ask("+79161230052").json()["channel"] == "telegram"
+    assert ask("+79161230053").json()["channel"] == "telegram"
+    assert len(gateway.received) == calls + 2
+    assert len(smsru.received) == 2

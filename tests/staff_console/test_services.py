@@ -86,7 +86,20 @@ def test_daily_counts_keep_codes_sent_after_the_challenges_are_purged(challenge_
     Challenge.objects.all().delete()  # what purge_challenges does after a day
     challenge_at(provider="twilio", used=True, at=now - timedelta(minutes=1))  # live
 
-    assert before == {"smsru": (2, 1), "twilio": (1, 1)}
-    assert code_counts(start=start) == {"smsru": (2, 1), "twilio": (2, 2)}
+    assert before == {"smsru": (2, 1, 0), "twilio": (1, 1, 0)}
+    assert code_counts(start=start) == {"smsru": (2, 1, 0), "twilio": (2, 2, 0)}
     assert DailyCodeStat.objects.count() == 2
     assert code_counts_rollup() == 0  # nothing new to roll up yet
+
+
+def test_telegram_codes_are_counted_with_the_ones_it_refunded(challenge_at):
+    now = timezone.now()
+    challenge_at(provider="telegram", used=True, at=now - timedelta(days=2))
+    challenge_at(provider="telegram", at=now - timedelta(days=2), refunded=True)
+    challenge_at(provider="smsru", at=now - timedelta(days=2))
+    start = RANGES["7d"].start()
+    code_counts_rollup()
+    Challenge.objects.all().delete()
+    challenge_at(provider="telegram", at=now - timedelta(minutes=1), refunded=True)  # live
+
+    assert code_counts(start=start) == {"telegram": (3, 1, 2), "smsru": (1, 0, 0)}

@@ -195,3 +195,13 @@ def test_a_reactivated_member_is_not_listed_as_suspended(staff_client, member_at
     assert "data-suspended-count" not in html
     assert "0 suspended, not counted" in html
     assert stat(html, "members") == "1"
+
+
+def test_the_console_shows_telegram_codes_and_how_many_were_refunded(staff_client, challenge_at):
+    challenge_at(provider="telegram", used=True)
+    challenge_at(provider="telegram", refunded=True)
+    challenge_at(provider="smsru")
+    html = staff_client.get("/staff/").content.decode()
+    assert re.search(r'data-provider="telegram" data-value="2"', html)
+    assert re.search(r'data-stat="provider_refunded" data-provider="telegram" data-value="1"', html)
+    assert 'data-stat="provider_refunded" data-provider="smsru"' not in html
