@@ -154,12 +154,24 @@ def referrals_version_share(*, user: User) -> str:
 
     Called by every view that hands out a version, so the first poll of a page is
     already the cheap one. Only adds: a version a service published (newer, or
-    equal) is never overwritten by one read earlier.
+    equal) is never overwritten by one read earlier. Beside it goes the member's
+    session hash as the database has it now (the view only runs for a session
+    that passed the sign-in check): the poll answers from the cache only for a
+    session carrying that hash, so a session a suspension ended stays ended.
     """
     version = referrals_version(user=user)
     if settings.REDIS_URL:
         cache.add(referrals_version_key(user.pk), version, timeout=VERSION_CACHE_SECONDS)
+        cache.set(
+            referrals_session_hash_key(user.pk),
+            user.get_session_auth_hash(),
+            timeout=VERSION_CACHE_SECONDS,
+        )
     return version
+
+
+def referrals_session_hash_key(member_id: int | str) -> str:
+    return f"profiles:referrals-session-hash:{member_id}"
 
 
 # How long the shared cache keeps a list version for the referrals poll (a day:
@@ -167,8 +179,9 @@ def referrals_version_share(*, user: User) -> str:
 VERSION_CACHE_SECONDS = 24 * 3600
 
 
-def referrals_version_shared(*, member_id: int | str) -> str | None:
-    """The version as last published to the cache every process shares, if there is one.
+def referrals_version_shared(*, member_id: int | str) -> tuple[str | None, str | None]:
+    """The version as last published to the cache every process shares, and the session
+    hash a session must carry for the cache's word to count; (None, None) without one.
 
     Only with REDIS_URL: a per-process cache could hold an old version forever.
     Services publish each new version inside the change's transaction (with the
@@ -177,8 +190,10 @@ def referrals_version_shared(*, member_id: int | str) -> str | None:
     matches no one and costs only the full path.
     """
     if not settings.REDIS_URL:
-        return None
-    return cache.get(referrals_version_key(member_id))
+        return None, None
+    version_key, hash_key = referrals_version_key(member_id), referrals_session_hash_key(member_id)
+    found = cache.get_many([version_key, hash_key])
+    return found.get(version_key), found.get(hash_key)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,12 @@ from profiles.errors import (
     SuspendStaffAccount,
 )
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
-from profiles.selectors import VERSION_CACHE_SECONDS, invite_target_get, referrals_version_key
+from profiles.selectors import (
+    VERSION_CACHE_SECONDS,
+    invite_target_get,
+    referrals_session_hash_key,
+    referrals_version_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +253,8 @@ def referrals_version_forget(*, member_pk: int) -> None:
     as the admin's does, or call this itself.)
     """
     if settings.REDIS_URL:
-        transaction.on_commit(lambda: cache.delete(referrals_version_key(member_pk)))
+        keys = [referrals_version_key(member_pk), referrals_session_hash_key(member_pk)]
+        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """The member's screens: profile, invite-code activation, referrals."""
 
 from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -104,9 +105,11 @@ def referrals(request: HttpRequest) -> HttpResponse:
     if request.htmx and held == version:
         return HttpResponse(status=204)
     # One member's list, in one language, as a page or a fragment: each its own tag.
+    # The page as typed goes in quoted: a raw control character (?page=%00, CRLF)
+    # would make a header the server refuses (a 500).
     etag = quote_etag(
         f"{user.pk}.{version}.{request.LANGUAGE_CODE}.{'f' if request.htmx else 'p'}"
-        f"{page_number or ''}"
+        f"{quote(page_number or '', safe='')}"
     )
     if etag in parse_etags(request.headers.get("If-None-Match", "")):
         response = HttpResponseNotModified()

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.health.HealthCheckMiddleware",
+    # A NUL byte in a query or form value: 400 before any view (PostgreSQL refuses NUL).
+    "core.input.NulInputMiddleware",
     # An unchanged referrals poll, from the shared cache (a no-op without REDIS_URL).
     "profiles.middleware.ReferralsPollMiddleware",
     "django.middleware.security.SecurityMiddleware",

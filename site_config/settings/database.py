@@ -50,7 +50,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Cache and sessions.
 # With REDIS_URL (e.g. redis://127.0.0.1:6379/0) every process shares one cache,
 # Django's built-in Redis backend, and sessions are read from it (`cached_db`:
-# written through to the database, so a Redis restart signs nobody out). Without
+# written through to the database, so a Redis restart signs nobody out, and a
+# sign-out the cache missed still counts: core/sessions.py). Without
 # it (`make run`, SQLite) sessions live in the database alone. Either way a
 # sign-out deletes the session where every process looks, at once.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -67,7 +68,8 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # cached_db, except that the database has the last word (core/sessions.py).
+    SESSION_ENGINE = "core.sessions"
 else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # A request that changes nothing writes no session (Django's default, said here on purpose).

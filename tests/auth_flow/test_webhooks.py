@@ -51,6 +51,13 @@ def params(status: str) -> dict:
     return {"MessageSid": SID, "MessageStatus": status, "AccountSid": "AC" + "0" * 32}
 
 
+def test_a_signed_callback_with_a_nul_byte_is_a_400_and_changes_nothing(challenge):
+    response = callback({**params("delivered"), "MessageSid": SID[:10] + "\x00"})
+    assert response.status_code == 400
+    challenge.refresh_from_db()
+    assert challenge.delivery == Challenge.Delivery.SENT
+
+
 def test_a_signed_callback_records_the_delivery(challenge):
     response = callback(params("delivered"))
     assert response.status_code == 204
