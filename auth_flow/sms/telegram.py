@@ -10,13 +10,15 @@ send and saves nothing.
 
 A number that is not on Telegram (or cannot receive there) is a refusal of this
 channel, not of the number: the chain moves on to SMS. Every other error, and
-any answer that is not what the Gateway documents, is a provider failure.
+any answer that is not what the Gateway documents, is a provider failure. So is
+no answer within half of SMS_TIMEOUT: the SMS that follows carries the same code,
+and the other half of the deadline is left for it.
 """
 
 import requests
 from django.conf import settings
 
-from auth_flow.sms.base import ChannelRefused, ProviderError, SendResult
+from auth_flow.sms.base import ChannelRefused, OutcomeUnknown, ProviderError, SendResult
 from auth_flow.sms.http import HttpBackend, http_session, transport_error
 
 DEFAULT_BASE_URL = "https://gatewayapi.telegram.org"
@@ -26,6 +28,8 @@ TTL_MIN, TTL_MAX = 30, 3600
 CHANNEL_REFUSAL_PREFIXES = ("PHONE_NUMBER_", "PHONE_NOT_")
 # Worth one retry within the time budget: Telegram asks us to slow down or had an error.
 TRANSIENT_PREFIXES = ("FLOOD_WAIT", "INTERNAL", "TIMEOUT")
+# The share of SMS_TIMEOUT Telegram may wait for an answer: the rest is the SMS's.
+TELEGRAM_SHARE = 0.5
 
 
 class TelegramBackend(HttpBackend):
@@ -57,10 +61,16 @@ class TelegramBackend(HttpBackend):
                 f"{base}/sendVerificationMessage",
                 json=params,
                 headers={"Authorization": f"Bearer {settings.TELEGRAM_GATEWAY_TOKEN}"},
-                timeout=max(timeout, 0.01),
+                timeout=max(min(timeout, settings.SMS_TIMEOUT * TELEGRAM_SHARE), 0.01),
             )
         except requests.RequestException as error:
-            raise transport_error(self.name, error) from error
+            failure = transport_error(self.name, error)
+            if isinstance(failure, OutcomeUnknown):
+                # Unlike an SMS provider's silence, Telegram's may fall back: the SMS
+                # carries the same code (not a second one), and Telegram refunds a
+                # message it did not deliver. So the member gets the code either way.
+                raise ProviderError(self.name, "no answer in time") from error
+            raise failure from error
         if response.status_code >= 500:
             raise ProviderError(self.name, f"http {response.status_code}", transient=True)
         try:

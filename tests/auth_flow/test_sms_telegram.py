@@ -112,11 +112,16 @@ def test_gateway_errors_and_odd_answers_fall_back_to_sms(gateway, smsru, behavio
 def test_a_gateway_that_hangs_falls_back_within_the_time_budget(gateway, smsru, settings):
     gateway.default = "hang"
     started = time.monotonic()
-    sent = ask("+79161230011")
-    # The request went out and got no answer: whether the code arrived is unknown,
-    # and whichever way the chain treats that, the member is never kept waiting long.
-    assert sent.status_code in (202, 503)
-    assert time.monotonic() - started < 2 * settings.SMS_TIMEOUT + 1.5
+    phone = "+79161230011"
+    sent = ask(phone)
+    # Half the deadline for Telegram, the rest for the SMS, which carries the same code.
+    assert sent.status_code == 202
+    # Bounded by the deadline, not by the hang (the fake holds it for 120 s); the
+    # slack is for a loaded test machine.
+    assert time.monotonic() - started < 2 * settings.SMS_TIMEOUT + 2
+    [request] = smsru.received
+    answer = sign_in(phone, sms_code(request.form["msg"]), sent.json()["challenge"])
+    assert answer.status_code == 200
 
 
 def test_refused_number_types_never_reach_the_gateway(gateway, smsru):
