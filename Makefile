@@ -50,7 +50,7 @@ run: $(STAMP)
 	@$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules \
 	  || echo "Note: gettext's msgfmt is missing, so the interface stays in English."
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py migrate --noinput
-	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= WEBHOOK_ALLOW_PRIVATE=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 serve: $(STAMP)
 	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules

@@ -12,3 +12,4 @@ from site_config.settings.fraud import *  # noqa: F403
 from site_config.settings.queue import *  # noqa: F403
 from site_config.settings.security import *  # noqa: F403
 from site_config.settings.sign_in import *  # noqa: F403
+from site_config.settings.webhooks import *  # noqa: F403

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "staff_console",
     "rest_framework_api_key",
     "operator_api",
+    "webhooks",
     # Failed staff password sign-ins, counted in the database (security.py).
     "axes",
 ]
@@ -130,5 +131,6 @@ LOGGING = {
         "staff_console": {"level": LOG_LEVEL},
         "events": {"level": LOG_LEVEL},
         "procrastinate": {"level": "WARNING"},
+        "webhooks": {"level": LOG_LEVEL},
     },
 }

@@ -29,6 +29,7 @@ SECRET_KEY = "deploy-tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz
 PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": SECRET_KEY,
+    "WEBHOOK_SECRET_KEY": "deploy-tests-only-webhook-key-0123456789-abcdefghij",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "CSRF_TRUSTED_ORIGINS": "https://referral.example.com",
     "SMS_BACKEND": "console",

@@ -1,0 +1,74 @@
+"""Webhooks through real queue workers on PostgreSQL and a real local receiver:
+the outbox's event, signed, retried, surviving a worker killed mid-delivery."""
+
+import time
+
+import pytest
+from django.db import transaction
+from standardwebhooks.webhooks import Webhook
+
+from events.services import event_publish
+from tests.fakes.worker import wait_for
+from webhooks import services
+from webhooks.models import Message
+
+pytestmark = [pytest.mark.postgres]
+
+WORKER_ENV = {"WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_RETRY_SCHEDULE": "1,1"}
+
+
+def test_an_event_is_delivered_signed_and_a_rolled_back_one_never(queue_workers, receiver):
+    endpoint, secret = services.endpoint_create(url=receiver.url, event_types="*")
+    queue_workers.start(env=WORKER_ENV)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event_publish(type="member.created", data={"member": {"id": 1, "rolled_back": True}})
+        raise RuntimeError("the change fails after publishing")
+    with transaction.atomic():
+        event = event_publish(type="member.created", data={"member": {"id": 2}})
+
+    (delivery,) = receiver.wait_for(1)
+    assert delivery.headers["webhook-id"] == str(event.pk)
+    payload = Webhook(secret).verify(delivery.body, delivery.headers)
+    assert payload == {
+        "type": "member.created",
+        "timestamp": payload["timestamp"],
+        "data": {"member": {"id": 2}},
+    }
+    wait_for(lambda: Message.objects.filter(state="delivered").count() == 1)
+    time.sleep(1.5)  # the rolled-back event would have come by now
+    assert len(receiver.received) == 1
+    assert Message.objects.count() == 1
+
+
+def test_500_twice_then_200_arrives_on_the_third_try(queue_workers, receiver):
+    receiver.plan = [500, 500]
+    services.endpoint_create(url=receiver.url, event_types="referral.activated")
+    queue_workers.start(env=WORKER_ENV)
+    event = event_publish(type="referral.activated", data={"member": {"id": 3}})
+    deliveries = receiver.wait_for(3)
+    assert len(deliveries) == 3
+    assert {d.headers["webhook-id"] for d in deliveries} == {str(event.pk)}
+    message = wait_for(lambda: Message.objects.filter(state="delivered").first())
+    assert message.attempts == 3
+    assert list(message.attempt_log.values_list("status_code", flat=True)) == [500, 500, 200]
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(queue_workers, receiver):
+    """kill -9 while the receiver holds the request: a new worker sends it again
+    (the same webhook-id: a duplicate is allowed, a loss is not) within 30 s."""
+    receiver.plan = ["hang"]
+    services.endpoint_create(url=receiver.url, event_types="*")
+    first = queue_workers.start(env=WORKER_ENV)
+    event = event_publish(type="member.created", data={"member": {"id": 4}})
+    receiver.wait_for(1)
+    first.kill()
+    killed = time.monotonic()
+    queue_workers.start(env=WORKER_ENV)
+    deliveries = receiver.wait_for(2, timeout=30)
+    assert len(deliveries) == 2, "the message did not arrive again after the kill"
+    assert time.monotonic() - killed < 30
+    assert {d.headers["webhook-id"] for d in deliveries} == {str(event.pk)}
+    message = wait_for(lambda: Message.objects.filter(state="delivered").first())
+    # The killed try rolled back with its worker: only the completed one is logged.
+    assert message.attempts == 1
+    receiver.release()

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    verbose_name = _("Webhooks")
+
+    def ready(self) -> None:
+        from events.dispatch import handler_register
+        from webhooks import checks  # noqa: F401 - registers the start-up check
+        from webhooks.services import event_fan_out
+
+        handler_register(event_fan_out)
