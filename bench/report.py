@@ -1,4 +1,4 @@
-"""The table of targets (issue 12) from the last `bench.send_code` and `bench.profile` runs.
+"""The table of targets from the last `bench.send_code` and `bench.profile` runs.
 
     .venv/bin/python -m bench.report
 
@@ -117,7 +117,7 @@ def main() -> None:
     width = max(len(r[0]) for r in ROWS)
     fig = max(len(r[1]) for r in ROWS)
     print()
-    print("Targets (issue 12), medians of each script's rounds:")
+    print("Targets, medians of each script's rounds:")
     print(f"  {'target':<{width}}  {'figure':<{fig}}  result")
     for target, figure, result, _ in ROWS:
         print(f"  {target:<{width}}  {figure:<{fig}}  {result}")

@@ -13,7 +13,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
 # Threaded workers: a code request spends 1-2 s waiting on the SMS gateway with
 # its database connection back in the pool, so one process holds many of them
-# at once. Plain pages run ~5x faster than under uvicorn workers (SPEC.md).
+# at once. Plain pages run ~5x faster than under uvicorn workers (docs/benchmarks.md).
 # Workers do not share a burst evenly (whichever wakes first accepts), so each
 # has threads for nearly all of it: with 160, 300 requests took 4.2-4.5 s as the
 # busier worker queued the excess behind a full gateway wait; with 320, 3.4-3.5 s
@@ -37,7 +37,7 @@ control_socket_disable = True
 if os.path.isdir("/dev/shm"):  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108
 
-# --- h10ops: what gunicorn decides before the app sees a request -------------
+# --- What gunicorn decides before the app sees a request ---------------------
 # Which peers may tell gunicorn the original scheme (X-Forwarded-Proto and kin),
 # from the app's own TRUSTED_PROXY_COUNT: with no proxy in front, nobody, so a
 # client reaching gunicorn directly (127.0.0.1 included, gunicorn's default)

@@ -201,7 +201,7 @@ def test_malformed_code_is_a_field_error(api: APIClient, new_phone, code):
     assert_error(response, 400, "invalid", field="code")
 
 
-# Guesses bound to the requester, device tokens, disabled members (issue 10)
+# Guesses bound to the requester, device tokens, disabled members
 
 
 def test_sign_in_without_the_challenge_is_refused(api: APIClient, new_phone):

@@ -248,7 +248,7 @@ def test_signed_in_member_visiting_the_start_goes_to_the_profile(client, make_me
     assert client.get("/").url == "/profile/"
 
 
-# Guesses bound to the browser, device cookies, disabled members (issue 10)
+# Guesses bound to the browser, device cookies, disabled members
 
 
 def wrong(code: str) -> str:
@@ -376,7 +376,7 @@ def test_the_resend_countdown_is_the_known_browsers_own(client, new_phone, outbo
     assert 15 <= countdown <= settings.OTP_RESEND_COOLDOWN - 40
 
 
-# The code screen at its own address (issue 20)
+# The code screen at its own address
 
 
 def test_the_code_screen_without_a_pending_code_goes_back_to_the_phone_form(client, outbox):

@@ -20,7 +20,7 @@ def cache():
         if os.environ.get("CI"):
             raise
         pytest.skip(f"no Redis at {REDIS_URL}")
-    backend = SharedClientRedisCache(REDIS_URL, {"KEY_PREFIX": f"h12test-{uuid.uuid4().hex[:8]}"})
+    backend = SharedClientRedisCache(REDIS_URL, {"KEY_PREFIX": f"cache-{uuid.uuid4().hex[:8]}"})
     yield backend
     backend.clear()
 

@@ -25,7 +25,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "deploy-tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
-# The documented production variables (SPEC.md, "Operations"), for a local run.
+# The documented production variables (docs/operations.md), for a local run.
 PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": SECRET_KEY,

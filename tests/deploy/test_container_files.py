@@ -152,7 +152,7 @@ def test_env_example_lists_every_variable_the_settings_read():
     assert read <= documented, sorted(read - documented)
 
 
-# --- h10ops: daily housekeeping in compose ---
+# --- Daily housekeeping in compose ---
 
 
 def test_compose_runs_the_daily_housekeeping_after_migrations():

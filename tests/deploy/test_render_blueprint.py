@@ -31,7 +31,7 @@ from tests.deploy.conftest import ROOT, free_port, manage
 from tests.deploy.test_container_files import SERVE_COMMAND, _dockerfile_instructions
 
 HOST = "referral-demo.onrender.com"  # what Render puts in RENDER_EXTERNAL_HOSTNAME
-# What production settings refuse to start without, or need for the demo (SPEC.md, "Operations").
+# What production settings refuse to start without, or need for the demo (docs/operations.md).
 REQUIRED = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "SMS_BACKEND", "DEMO_MODE"}
 
 

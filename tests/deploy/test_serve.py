@@ -96,7 +96,7 @@ def test_healthz_answers_503_while_the_database_is_unreachable(serve):
     assert json.loads(answer.body) == {"status": "error", "database": "unreachable"}
 
 
-# --- h10ops: what gunicorn itself decides, and the language cookie ---
+# --- What gunicorn itself decides, and the language cookie ---
 
 
 def _raw(server: Server, request: bytes) -> bytes:

@@ -28,7 +28,7 @@ def redis_env() -> dict[str, str]:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"h12test-{uuid.uuid4().hex[:8]}"
+    prefix = f"sessions-test-{uuid.uuid4().hex[:8]}"
     yield {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)

@@ -1,4 +1,4 @@
-"""Invite codes and activation (SPEC.md, "Invite codes", "Activation")."""
+"""Invite codes and activation (docs/api.md: the invite errors)."""
 
 import pytest
 

@@ -226,7 +226,7 @@ def test_signed_out_htmx_request_sends_the_browser_to_sign_in(client):
     assert b"<html" not in response.content
 
 
-# --- h10ops: the share link's code waits in a signed cookie, not a session row ---
+# --- The share link's code waits in a signed cookie, not a session row ---
 
 
 def test_share_links_opened_without_cookies_write_no_session_rows(client, make_member):
