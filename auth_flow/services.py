@@ -306,8 +306,8 @@ def _delivery_failed(
 
 def _throttle_check(
     *, phone: str, ip: str, device: str, now: datetime, cooldown: bool = True
-) -> list[datetime]:
-    """Raise if a limit is reached; else return when the pool's recent codes were sent.
+) -> None:
+    """Raise ChallengeThrottled if a limit of this requester's pool or IP is reached.
 
     The phone's limits count one pool: the codes of this device (`device`), or
     for a stranger (`device` blank) the codes of every stranger. So strangers
@@ -346,7 +346,6 @@ def _throttle_check(
         "phone_hourly_limit", recent, HOUR, settings.OTP_PHONE_HOURLY, now=now, phone=phone
     )
     _window_check("phone_daily_limit", recent, DAY, settings.OTP_PHONE_DAILY, now=now, phone=phone)
-    return recent
 
 
 def _window_check(

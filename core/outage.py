@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 
-from core.api.errors import SERVICE_UNAVAILABLE_DETAIL, error_body
+from core.api.errors import SERVICE_UNAVAILABLE_DETAIL, error_body, expected_outage
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         request.path,
         type(error).__name__,
     )
-    response._has_been_logged = True  # type: ignore[attr-defined]
-    return response
+    return expected_outage(response)
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:

@@ -51,7 +51,8 @@ class Suspicion:
     evidence: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
-        del self.evidence[EVIDENCE_MAX:]
+        # A copy: the caller's list is theirs (a frozen dataclass sets through object).
+        object.__setattr__(self, "evidence", list(self.evidence[:EVIDENCE_MAX]))
 
 
 def network(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

@@ -4,6 +4,7 @@ challenges. Fraud flags (raised, reviewed) and the IP purge live in `fraud`."""
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -15,8 +16,9 @@ from staff_console.models import DailyCodeStat, ScanMark
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 CODES_MARK = "code_counts"
-# A code lives OTP_TTL (5 min): by then its challenge will not change state again.
-CODES_SETTLE = timedelta(minutes=10)
+# A challenge can still be used until its code expires (OTP_TTL after it was
+# created); this much later, it will not change state again.
+SETTLE_MARGIN = timedelta(minutes=5)
 # Console loads roll up at most this often; the rest is counted live.
 ROLLUP_EVERY = timedelta(minutes=5)
 
@@ -30,16 +32,19 @@ def _mark(name: str) -> ScanMark:
 
 @transaction.atomic
 def code_counts_rollup(*, now: datetime | None = None) -> int:
-    """Add settled challenges since the last rollup to the daily counts per provider.
+    """Add the challenges settled since the last rollup to the daily counts per provider.
 
+    Settled: created more than OTP_TTL + SETTLE_MARGIN ago, so no code among them
+    can still be used (a longer OTP_TTL waits longer, and every sign-in counts).
     purge_challenges deletes challenges after a day; run this more often than
-    that (the console runs it on load, cron hourly) so that codes sent and
-    sign-ins over 7-90 days survive. Returns the challenges counted.
+    that (`manage.py rollup_code_counts` hourly; the console also runs it) so
+    that codes sent and sign-ins over 7-90 days survive. Returns the number of
+    codes sent it added (failed sends are not codes sent).
     """
     advisory_lock("staff_console:code_counts")
     now = now or timezone.now()
     mark = _mark(CODES_MARK)
-    until = now - CODES_SETTLE
+    until = now - timedelta(seconds=settings.OTP_TTL) - SETTLE_MARGIN
     if until - mark.scanned_to < ROLLUP_EVERY:
         return 0
     rows = (

@@ -37,9 +37,9 @@ def domain_error_body(error: DomainError) -> dict:
 
 
 def expected_outage(response: HttpResponse) -> HttpResponse:
-    """A 503 the domain chose (no SMS can go out now) and has logged in its own words:
-    Django's request log would add an ERROR line per request, drowning the one line
-    per window an alert is meant to fire on."""
+    """A 503 the code chose (no SMS can go out now, the database is down) and has
+    logged in its own words: Django's request log would add an ERROR line per
+    request, drowning the one line per window an alert is meant to fire on."""
     response._has_been_logged = True  # type: ignore[attr-defined] - django.utils.log's flag
     return response
 

@@ -89,3 +89,24 @@ def test_version_changes_when_a_referral_arrives(make_member):
     invite_activate(user=make_member(), code=owner.invite_code)
     owner.refresh_from_db()
     assert referrals_version(user=owner) != before
+
+
+def test_the_portable_profile_for_sqlite_equals_the_one_query_profile(make_member, new_phone):
+    """`make run` (SQLite) takes the ORM path; here both run on the same rows."""
+    from profiles.selectors import _profile_get_portable
+
+    owner, inviter, inactive = make_member(), make_member(), make_member()
+    invite_activate(user=owner, code=inviter.invite_code)
+    add_referrals(owner, 3, new_phone)
+    User.objects.filter(pk=inactive.pk).update(is_active=False)
+
+    def shown(summary):  # noqa: ANN001, ANN202 - a ProfileSummary or None
+        if summary is None:
+            return None
+        page = summary.referrals
+        fields = {k: v for k, v in vars(summary).items() if k != "referrals"}
+        return fields, list(page.object_list), page.paginator.count, page.has_next()
+
+    for member in (owner, inviter, make_member(), inactive):
+        assert shown(_profile_get_portable(member_id=member.pk)) == shown(profile_get(user=member))
+    assert shown(profile_get(user=owner))[2] == 3

@@ -92,6 +92,23 @@ def test_daily_counts_keep_codes_sent_after_the_challenges_are_purged(challenge_
     assert code_counts_rollup() == 0  # nothing new to roll up yet
 
 
+def test_a_longer_code_lifetime_still_counts_every_sign_in(challenge_at, settings):
+    settings.OTP_TTL = 30 * 60
+    now = timezone.now()
+    late = challenge_at(provider="smsru", at=now - timedelta(minutes=20))
+    late.expires_at = late.created_at + timedelta(seconds=settings.OTP_TTL)
+    late.save(update_fields=["expires_at"])
+    start = RANGES["7d"].start()
+
+    code_counts_rollup(now=now)
+    # Still inside its lifetime: the code is used after the rollup ran.
+    Challenge.objects.filter(pk=late.pk).update(state=Challenge.State.USED, used_at=now)
+    code_counts_rollup(now=now + timedelta(hours=1))
+    Challenge.objects.all().delete()  # what purge_challenges does after a day
+
+    assert code_counts(start=start) == {"smsru": (1, 1, 0)}
+
+
 def test_telegram_codes_are_counted_with_the_ones_it_refunded(challenge_at):
     now = timezone.now()
     challenge_at(provider="telegram", used=True, at=now - timedelta(days=2))
