@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(PY) -m bench.send_code
 	$(PY) -m bench.profile
 	$(PY) -m bench.abuse
+	$(PY) -m bench.activations
 	$(PY) -m bench.report
 	$(PY) -m bench.send_code --provider smsru
 	$(PY) -m bench.console

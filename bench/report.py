@@ -114,6 +114,22 @@ def main() -> None:
     else:
         ROWS.append(("send_code targets", "no results: run python -m bench.send_code", "", False))
 
+    activations = load_results("activations")
+    if activations and "4" in activations["tree"]:
+        tree, whole = activations["tree"]["4"], activations["global"]["4"]
+        check("activations, 4 processes >= 600/s", tree, 600, unit="req/s", at_least=True)
+        check(
+            "activations, 4 processes >= 1.8x global lock",
+            tree / whole,
+            1.8,
+            unit="x",
+            at_least=True,
+        )
+    else:
+        ROWS.append(
+            ("activation targets", "no results: run python -m bench.activations", "", False)
+        )
+
     width = max(len(r[0]) for r in ROWS)
     fig = max(len(r[1]) for r in ROWS)
     print()

@@ -71,3 +71,15 @@ def test_rotating_phones_and_forged_forwarded_for_hit_the_ip_limit(live_server, 
     settings.OTP_IP_HOURLY = 8
     issued, refused, reasons = asyncio.run(rotate_phones([live_server.url] * 2, attempts=12))
     assert (issued, refused, reasons) == (8, 4, {"ip_hourly_limit"})
+
+
+@pytest.mark.parametrize("mode", ["tree", "global"])
+def test_the_activation_bench_activates_every_pair_from_two_processes(mode):
+    from bench.activations import run_round, seed
+    from profiles.models import User
+
+    pairs = seed(20)
+    assert run_round(database_url(), mode, 2, pairs) > 0
+    activated = User.objects.filter(pk__in=[pk for pk, _ in pairs], referred_by__isnull=False)
+    assert activated.count() == 20
+    assert User.objects.filter(referrals_count=1).count() == 20
