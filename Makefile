@@ -90,6 +90,7 @@ bench: $(STAMP)
 	$(PY) -m bench.report
 	$(PY) -m bench.send_code --provider smsru
 	$(PY) -m bench.console
+	$(PY) -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
