@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from profiles.selectors import invite_code_is_well_formed, invite_code_normalize
+from profiles.invite_codes import invite_code_is_well_formed, invite_code_normalize
 
 
 class InviteForm(forms.Form):

@@ -9,7 +9,7 @@ either app's views.
 from django.http import HttpRequest, HttpResponse
 
 from core.http import signed_cookie_get, signed_cookie_set
-from profiles.selectors import invite_code_normalize
+from profiles.invite_codes import invite_code_normalize
 
 INVITE_COOKIE = "pending_invite"
 INVITE_COOKIE_SALT = "profiles.pending_invite"

@@ -5,28 +5,17 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 
+from core.pagination import counted_page, page_index
 from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
-from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
+from profiles.invite_codes import invite_code_is_well_formed, invite_code_normalize
+from profiles.models import User
 
 REFERRALS_PAGE_SIZE = 50
-
-
-# Cyrillic capitals that look like Latin ones: a code read aloud or typed on a
-# Russian keyboard layout ("АВС234") means the Latin code it looks like.
-_CYRILLIC_LOOK_ALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
-
-
-def invite_code_normalize(code: str) -> str:
-    return code.strip().upper().translate(_CYRILLIC_LOOK_ALIKES)
-
-
-def invite_code_is_well_formed(code: str) -> bool:
-    return len(code) == INVITE_CODE_LENGTH and all(c in INVITE_CODE_ALPHABET for c in code)
 
 
 @dataclass(frozen=True)
@@ -103,14 +92,6 @@ def referrals_list(*, user: User) -> QuerySet[User, tuple[str, datetime]]:
     )
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count, so that it runs no COUNT query of its own."""
-
-    def __init__(self, object_list: QuerySet, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.__dict__["count"] = count  # `count` is a cached_property
-
-
 def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
     """One page of referrals and their total: one query, however many there are.
 
@@ -123,16 +104,13 @@ def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
     referrals = referrals_list(user=user)
     total = user.referrals_count
     last = max(1, -(-total // REFERRALS_PAGE_SIZE))
-    try:
-        index = min(max(1, int(number or 1)), last)
-    except (TypeError, ValueError):
-        index = 1
+    index = page_index(number, last=last)
     offset = (index - 1) * REFERRALS_PAGE_SIZE
     rows = [
         Referral(phone, joined)
         for phone, joined in referrals[offset : offset + REFERRALS_PAGE_SIZE]
     ]
-    return Page(rows, index, _CountedPaginator(referrals, REFERRALS_PAGE_SIZE, total))
+    return counted_page(rows, index=index, per_page=REFERRALS_PAGE_SIZE, count=total)
 
 
 def referrals_version(*, user: User) -> str:
@@ -244,14 +222,13 @@ def profile_get(*, user: User) -> ProfileSummary | None:
         return None
     member_id, phone, invite_code, date_joined, total, activated_code = found[0][:6]
     rows = [Referral(p, j) for *_, p, j in found if p is not None]
-    empty = User.objects.none()
     return ProfileSummary(
         member_id=member_id,
         phone=phone,
         invite_code=invite_code,
         date_joined=date_joined,
         activated_invite_code=activated_code,
-        referrals=Page(rows, 1, _CountedPaginator(empty, REFERRALS_PAGE_SIZE, total)),
+        referrals=counted_page(rows, index=1, per_page=REFERRALS_PAGE_SIZE, count=total),
     )
 
 

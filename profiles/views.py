@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.http import client_ip, member_required, render_page
 from profiles.errors import InviteError
 from profiles.forms import InviteForm
+from profiles.invite_codes import invite_code_normalize
 from profiles.models import User
 from profiles.pending_invite import (
     INVITE_COOKIE,
@@ -21,7 +22,6 @@ from profiles.pending_invite import (
     pending_invite_remember,
 )
 from profiles.selectors import (
-    invite_code_normalize,
     invite_target_get,
     profile_get,
     referrals_page,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from auth_flow.models import Challenge
-from core.phones import phone_display
+from core.pagination import counted_page, page_index
 from fraud.models import FraudFlag
 from profiles.models import User
 from staff_console.models import DailyCodeStat, ScanMark
@@ -233,16 +233,6 @@ class Leader:
     direct: int
     second_level: int
 
-    @property
-    def phone_display(self) -> str:
-        return phone_display(self.phone)
-
-
-class _KnownCountPaginator(Paginator):
-    def __init__(self, per_page: int, count: int) -> None:
-        super().__init__([], per_page)
-        self.__dict__["count"] = count  # a cached_property: no COUNT query
-
 
 def leaderboard_page(
     *, period: Range, number: int | str | None = 1, now: datetime | None = None
@@ -251,11 +241,8 @@ def leaderboard_page(
     own referrals in the range: one query per page (the total rides along as a
     window count). A page past the end shows the last one, as Paginator.get_page
     does; that costs two more queries, on a hand-made URL only."""
-    try:
-        # Capped before it becomes an OFFSET: ?page=10**20 is out of bigint's range.
-        index = min(max(1, int(number or 1)), LEADERBOARD_MAX_PAGE)
-    except (TypeError, ValueError):
-        index = 1
+    # Capped before it becomes an OFFSET: ?page=10**20 is out of bigint's range.
+    index = page_index(number, last=LEADERBOARD_MAX_PAGE)
     start = period.start(now)
     table = User._meta.db_table
     # The page is cut before the second level is counted, so that only its 20
@@ -304,7 +291,7 @@ def leaderboard_page(
         rows = first if last == 1 else read(last)
     total = rows[0][5] if rows else 0
     leaders = [Leader(r[0], str(r[1]), r[2], r[3], int(r[4])) for r in rows]
-    return Page(leaders, index, _KnownCountPaginator(LEADERBOARD_PAGE_SIZE, total))
+    return counted_page(leaders, index=index, per_page=LEADERBOARD_PAGE_SIZE, count=total)
 
 
 def suspended_list() -> tuple[list[User], int]:

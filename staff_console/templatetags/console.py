@@ -3,8 +3,6 @@ from datetime import datetime
 from django import template
 from django.utils import formats, timezone
 
-from core.phones import phone_display
-
 register = template.Library()
 
 
@@ -19,9 +17,3 @@ def iso_datetime(value: str) -> str:
         moment = timezone.localtime(moment)
     # Seconds matter here (a fast activation is 30 s), which SHORT_DATETIME_FORMAT drops.
     return formats.date_format(moment, "Y-m-d H:i:s")
-
-
-@register.filter
-def phone(value: object) -> str:
-    """A phone as people read it: +7 999 123-45-67."""
-    return phone_display(value)
