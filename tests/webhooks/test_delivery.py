@@ -175,6 +175,25 @@ def test_a_deleted_members_data_leaves_the_log(receiver):
     assert Message.objects.get(data={"member": gone}).event_id == deleted.id
 
 
+def test_a_deleted_members_data_leaves_the_log_in_the_flat_payloads(receiver):
+    """The shapes the publishers use (profiles, fraud, rewards): ids and phones flat."""
+    services.endpoint_create(url=receiver.url, event_types="*")
+    gone, kept = "+79990004141", "+79990004242"
+    payloads = {
+        "gone-created": {"member_id": 41, "phone": gone, "invite_code": "AB2345"},
+        "gone-invited": {"member_id": 42, "phone": kept, "inviter_id": 41, "inviter_phone": gone},
+        "gone-flagged": {"flag_id": 3, "reason": "same_ip", "inviter_id": 42, "subject_id": 41},
+        "kept-reward": {"id": 41, "member_id": 42, "kind": "referrer", "referral_id": None},
+        "kept-created": {"member_id": 42, "phone": kept, "invite_code": "CD6789"},
+    }
+    for name, data in payloads.items():
+        (message,) = fan_out(FakeEvent("member.created", {**data, "name": name}))
+        services.message_deliver(message_id=message.pk)
+    fan_out(FakeEvent("member.deleted", {"member_id": 41, "phone": gone, "deleted_at": "x"}))
+    names = set(Message.objects.values_list("data__name", flat=True))
+    assert names == {"kept-reward", "kept-created", None}  # None: the deletion itself
+
+
 def test_a_test_event_goes_to_one_endpoint(receiver):
     endpoint, secret = services.endpoint_create(url=receiver.url, event_types="member.created")
     services.endpoint_create(url=receiver.url, event_types="*")
