@@ -50,6 +50,9 @@ run: $(STAMP)
 	@$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules \
 	  || echo "Note: gettext's msgfmt is missing, so the interface stays in English."
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py migrate --noinput
+	@# A small demo rewards program, only where none is set (production starts with none).
+	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= $(PY) manage.py rewards_program --if-none --referrer 100 \
+	  --friend 50 --milestone 3=500 --milestone 10=2000 --unit points --hold-days 0 >/dev/null
 	DEBUG=1 SMS_BACKEND=demo DATABASE_URL= WEBHOOK_ALLOW_PRIVATE=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 serve: $(STAMP)

@@ -12,7 +12,7 @@ from django.db.models.functions import Cast, Left, Length
 from django.utils import timezone
 
 from core.db import advisory_lock
-from fraud import rules
+from fraud import rules, signals
 from fraud.errors import FlagVerdictInvalid
 from fraud.models import FraudFlag, JudgingMark
 from profiles.models import User
@@ -168,6 +168,9 @@ def _store(suspicions: list[rules.Suspicion], *, now: datetime) -> None:
         update.append(flag)
     FraudFlag.objects.bulk_create(create, ignore_conflicts=True)
     FraudFlag.objects.bulk_update(update, ["evidence", "updated_at", "status"])
+    opened = {(f.inviter_id, f.subject_id) for f in [*create, *update] if f.status == "open"}
+    if opened:
+        signals.flags_opened.send(sender=FraudFlag, touched=opened)
     if create:
         logger.info("fraud flags raised count=%s", len(create))
 
@@ -186,6 +189,7 @@ def flag_review(*, flag: FraudFlag, status: str, by: User) -> FraudFlag:
     flag.reviewed_by = by
     flag.reviewed_at = timezone.now()
     flag.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    signals.flag_reviewed.send(sender=FraudFlag, flag=flag, status=status, by=by)
     logger.info("fraud flag reviewed flag=%s status=%s by=%s", flag.pk, status, by.pk)
     return flag
 

@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.db import advisory_lock
+from profiles import signals
 from profiles.errors import (
     InviteAlreadyActivated,
     SuspendNotAllowed,
@@ -159,8 +161,13 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
         )
         (version,) = cursor.fetchone()
     _referrals_version_publish(inviter_pk=target.owner_id, version=version)
-    logger.info("invite activated member=%s inviter=%s", user.pk, target.owner_id)
     user.referred_by_id, user.activated_at, user.activation_ip = target.owner_id, now, ip or None
+    # Still in the transaction, the member's and the owner's rows locked above:
+    # receivers (rewards) count and grant exactly, even under parallel activations.
+    # The inviter goes as a deferred instance: its fields load when read.
+    inviter = User.from_db(None, ["id"], [target.owner_id])
+    signals.referral_activated.send(sender=User, member=user, inviter=inviter)
+    logger.info("invite activated member=%s inviter=%s", user.pk, target.owner_id)
     return user
 
 
@@ -259,6 +266,22 @@ def _referrals_version_publish(*, inviter_pk: int, version: int | None = None) -
         cache.set(referrals_version_key(inviter_pk), str(version), timeout=VERSION_CACHE_SECONDS)
 
 
+def referrals_changed(*, member_pks: Iterable[int | None]) -> None:
+    """Something shown with these members' referral lists changed (a reward's state):
+    their open pages get the new list on the next poll, as for a new referral.
+
+    Bumps each row's version in the caller's transaction; with the rows already
+    locked (an activation) that is free of deadlocks. Callers holding other locks
+    run it after their commit (transaction.on_commit).
+    """
+    pks = sorted({pk for pk in member_pks if pk is not None})
+    if not pks:
+        return
+    User.objects.filter(pk__in=pks).update(referrals_changes=F("referrals_changes") + 1)
+    for pk in pks:
+        _referrals_version_publish(inviter_pk=pk)
+
+
 def referrals_version_forget(*, member_pk: int) -> None:
     """Stop answering this member's referrals poll from the shared cache.
 
@@ -308,6 +331,7 @@ def member_suspend(*, member: User, by: User) -> User:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+    signals.member_suspended.send(sender=User, member=member, by=by)
     logger.warning("member suspended member=%s by=%s", member.pk, by.pk)
     return member
 

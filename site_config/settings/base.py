@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "profiles",
     "auth_flow",
     "fraud",
+    "rewards",
     "staff_console",
     "rest_framework_api_key",
     "operator_api",
@@ -132,5 +133,7 @@ LOGGING = {
         "events": {"level": LOG_LEVEL},
         "procrastinate": {"level": "WARNING"},
         "webhooks": {"level": LOG_LEVEL},
+        "fraud": {"level": LOG_LEVEL},
+        "rewards": {"level": LOG_LEVEL},
     },
 }

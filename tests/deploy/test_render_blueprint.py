@@ -130,6 +130,7 @@ def test_the_cron_job_runs_existing_management_commands_daily():
     assert [argv[2] for argv in commands] == [
         "refresh_fraud_flags",
         "rollup_code_counts",
+        "approve_rewards",
         "purge_challenges",
         "clearsessions",
         "purge_member_ips",

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RewardsConfig(AppConfig):
+    name = "rewards"
+    verbose_name = _("Rewards")
+
+    def ready(self) -> None:
+        from rewards import receivers  # noqa: F401 - connects to profiles' and fraud's signals

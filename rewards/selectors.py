@@ -1,0 +1,199 @@
+"""Reads of the rewards room: the program, a member's balances (from the ledger,
+never kept beside it), milestone progress, and grant lists for staff."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from fraud.models import FraudFlag
+from fraud.selectors import open_flags_touching
+from profiles.models import User
+from rewards.models import Grant, Program
+
+
+def program_active() -> Program | None:
+    return Program.objects.filter(active=True).first()
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    """The first moment of the calendar month in TIME_ZONE: caps count from it."""
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _open_flag_touching() -> Exists:
+    """An open flag about the grant's referral, or about its member as a whole."""
+    return Exists(
+        FraudFlag.objects.filter(status=FraudFlag.Status.OPEN).filter(
+            Q(subject_id=OuterRef("referral_id"))
+            | Q(subject__isnull=True, inviter_id=OuterRef("member_id"))
+        )
+    )
+
+
+def grant_on_hold(*, grant: Grant) -> bool:
+    """Whether an open fraud flag touches this unfulfilled grant."""
+    subjects, inviters = open_flags_touching(
+        referral_ids=[grant.referral_id], member_ids=[grant.member_id]
+    )
+    return grant.referral_id in subjects or grant.member_id in inviters
+
+
+@dataclass(frozen=True)
+class NextMilestone:
+    referrals_needed: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A member's rewards: totals per state in the program's unit, the next milestone."""
+
+    unit: str
+    pending: int
+    approved: int
+    fulfilled: int
+    next_milestone: NextMilestone | None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {"pending": self.pending, "approved": self.approved, "fulfilled": self.fulfilled}
+
+    @property
+    def empty(self) -> bool:
+        return not (self.pending or self.approved or self.fulfilled or self.next_milestone)
+
+
+def rewards_summary(*, member: User, program: Program | None | Any = ...) -> Summary | None:
+    """Totals from the ledger (one aggregate) and progress to the next milestone.
+
+    Totals are in the active program's unit (or, without a program, the unit of the
+    member's newest grant); None when there is neither a program nor a grant.
+    """
+    if program is ...:
+        program = program_active()
+    mine = Grant.objects.filter(member_id=member.pk)
+    unit = (
+        program.unit
+        if program
+        else mine.order_by("-created_at").values_list("unit", flat=True).first()
+    )
+    if unit is None:
+        return None
+    sums = mine.filter(unit=unit).aggregate(
+        pending=Sum("amount", filter=Q(state=Grant.State.PENDING), default=0),
+        approved=Sum("amount", filter=Q(state=Grant.State.APPROVED), default=0),
+        fulfilled=Sum("amount", filter=Q(state=Grant.State.FULFILLED), default=0),
+    )
+    nxt = None
+    if program is not None:
+        count = member.referrals_count
+        done = (
+            set(mine.filter(kind=Grant.Kind.MILESTONE).values_list("milestone", flat=True))
+            if program.milestones
+            else set()
+        )
+        for at, amount in program.milestones_sorted():
+            if at > count and at not in done and amount:
+                nxt = NextMilestone(referrals_needed=at - count, amount=amount)
+                break
+    return Summary(unit=unit, next_milestone=nxt, **sums)
+
+
+def grants_of_member(*, member: User) -> QuerySet[Grant]:
+    """The member's ledger, newest first, with the referral's phone as text and
+    whether an open flag holds each grant (`on_hold`)."""
+    return (
+        Grant.objects.filter(member_id=member.pk)
+        .annotate(
+            referral_phone=Cast("referral__phone", CharField()), on_hold=_open_flag_touching()
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class ReferralReward:
+    """What the member's row for one referral says about its reward."""
+
+    state: str  # pending | on_hold | approved | fulfilled | voided
+    amount: int
+    unit: str
+    available_at: datetime
+    reason: str
+    reason_display: str
+
+
+def referral_rewards(*, member: User, phones: list[str]) -> dict[str, ReferralReward]:
+    """The member's referrer grant for each of these referrals (E.164 phones), in one
+    query: `on_hold` when an open flag touches a pending or approved one."""
+    if not phones:
+        return {}
+    rows = (
+        Grant.objects.filter(
+            member_id=member.pk, kind=Grant.Kind.REFERRER, referral__phone__in=phones
+        )
+        .annotate(phone=Cast("referral__phone", CharField()), on_hold=_open_flag_touching())
+        .values_list("phone", "state", "amount", "unit", "available_at", "reason", "on_hold")
+    )
+    reasons = dict(Grant.VoidReason.choices)
+    notes = {}
+    for phone, state, amount, unit, available_at, reason, on_hold in rows:
+        if on_hold and state in Grant.UNFULFILLED:
+            state = "on_hold"
+        notes[phone] = ReferralReward(
+            state, amount, unit, available_at, reason, str(reasons.get(reason, ""))
+        )
+    return notes
+
+
+def grants_list(
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    member: User | None = None,
+    on_hold: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> QuerySet[Grant]:
+    """Grants for staff, newest first, with `on_hold` (an open flag touches it) and
+    the member's and referral's phones; every filter optional."""
+    grants = Grant.objects.select_related("member", "referral").annotate(
+        on_hold=_open_flag_touching()
+    )
+    if state in Grant.State.values:
+        grants = grants.filter(state=state)
+    if kind in Grant.Kind.values:
+        grants = grants.filter(kind=kind)
+    if member is not None:
+        grants = grants.filter(member_id=member.pk)
+    if on_hold is not None:
+        grants = grants.filter(on_hold=on_hold)
+    if created_from is not None:
+        grants = grants.filter(created_at__gte=created_from)
+    if created_to is not None:
+        grants = grants.filter(created_at__lt=created_to)
+    return grants.order_by("-created_at", "-pk")
+
+
+def grant_get(*, pk: int) -> Grant | None:
+    return grants_list().filter(pk=pk).first()
+
+
+def program_cost(*, start: datetime, end: datetime) -> dict[str, int]:
+    """What the program cost in [start, end): approved and fulfilled grants per unit."""
+    rows = (
+        Grant.objects.filter(
+            state__in=[Grant.State.APPROVED, Grant.State.FULFILLED],
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .values("unit")
+        .annotate(total=Sum("amount"))
+        .values_list("unit", "total")
+    )
+    return dict(rows)

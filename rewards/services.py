@@ -1,0 +1,334 @@
+"""Writes of the rewards room: the program, grants at an activation, and every
+transition of a grant (approve, fulfil, void), each recorded with who and when
+and published as an event in the transaction of its change."""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from fraud import selectors as fraud_selectors
+from fraud import services as fraud_services
+from profiles.models import User
+from profiles.services import referrals_changed
+from rewards.errors import GrantFulfilled, GrantNotApproved, GrantOnHold, GrantVoided
+from rewards.keys import phone_key
+from rewards.models import Grant, Program
+from rewards.publish import grant_event
+from rewards.selectors import grant_on_hold, month_start, program_active
+
+logger = logging.getLogger(__name__)
+
+UNSET: Any = object()
+APPROVE_BATCH = 500
+
+
+# --- the program -------------------------------------------------------------
+
+
+@transaction.atomic
+def program_set(
+    *,
+    referrer_amount: int | None = None,
+    friend_amount: int | None = None,
+    milestones: dict[int, int] | None = None,
+    unit: str | None = None,
+    hold_days: int | None = None,
+    monthly_cap: int | None = UNSET,
+    total_cap: int | None = UNSET,
+) -> Program:
+    """Change the active program (created on first use); what is not given stays.
+
+    Grants keep their own amount and unit, so a change affects only later
+    activations. Caps: None for no cap.
+    """
+    program = Program.objects.select_for_update().filter(active=True).first() or Program()
+    for name, value in (
+        ("referrer_amount", referrer_amount),
+        ("friend_amount", friend_amount),
+        ("unit", unit),
+        ("hold_days", hold_days),
+    ):
+        if value is not None:
+            setattr(program, name, value)
+    if milestones is not None:
+        program.milestones = [
+            {"referrals": count, "amount": amount} for count, amount in sorted(milestones.items())
+        ]
+    if monthly_cap is not UNSET:
+        program.monthly_cap = monthly_cap
+    if total_cap is not UNSET:
+        program.total_cap = total_cap
+    program.full_clean()
+    program.save()
+    logger.info("rewards program set program=%s", program.pk)
+    return program
+
+
+# --- grants at an activation -------------------------------------------------
+
+LIVE = ~Q(state=Grant.State.VOIDED)
+
+
+def _capped(program: Program, *, total: int, month: int) -> bool:
+    return (program.total_cap is not None and total >= program.total_cap) or (
+        program.monthly_cap is not None and month >= program.monthly_cap
+    )
+
+
+def grants_for_activation(
+    *, member: User, inviter: User, now: datetime | None = None
+) -> list[Grant]:
+    """The grants `member` entering `inviter`'s code earns: the inviter's referral
+    reward, a milestone when this activation reaches one, the friend's reward.
+
+    Runs inside the activation's transaction with both rows locked (the
+    referral_activated signal), so the counts below are exact under parallel
+    activations into one inviter, and every grant of a member is written while
+    that member's row is locked. Idempotent: a grant already there (a replay, a
+    phone that left and joined again) is not written twice, and the database's
+    unique constraints stand behind that. A grant over a cap is written voided
+    (`cap`) so the member sees why.
+    """
+    program = program_active()
+    if program is None:
+        return []
+    now = now or timezone.now()
+    activated_at = member.activated_at or now
+    key = phone_key(member.phone)
+    count = User.objects.filter(pk=inviter.pk).values_list("referrals_count", flat=True).first()
+    milestone_amount = program.milestone_at(count) if count else None
+    first_of_month = month_start(now)
+    mine, theirs = Q(member_id=inviter.pk), Q(member_id=member.pk)
+    seen = Grant.objects.filter(
+        mine | theirs | Q(kind=Grant.Kind.FRIEND, referral_key=key)
+    ).aggregate(
+        inviter_total=Count("pk", filter=mine & LIVE),
+        inviter_month=Count("pk", filter=mine & LIVE & Q(created_at__gte=first_of_month)),
+        friend_total=Count("pk", filter=theirs & LIVE),
+        friend_month=Count("pk", filter=theirs & LIVE & Q(created_at__gte=first_of_month)),
+        referrer_done=Count("pk", filter=mine & Q(kind=Grant.Kind.REFERRER, referral_key=key)),
+        friend_done=Count("pk", filter=Q(kind=Grant.Kind.FRIEND, referral_key=key)),
+        milestone_done=Count("pk", filter=mine & Q(kind=Grant.Kind.MILESTONE, milestone=count)),
+    )
+    counters = {
+        inviter.pk: [seen["inviter_total"], seen["inviter_month"]],
+        member.pk: [seen["friend_total"], seen["friend_month"]],
+    }
+    wanted: list[tuple[int, str, int, dict[str, Any]]] = []
+    if program.referrer_amount and not seen["referrer_done"]:
+        wanted.append((inviter.pk, Grant.Kind.REFERRER, program.referrer_amount, {}))
+    if milestone_amount and not seen["milestone_done"]:
+        wanted.append((inviter.pk, Grant.Kind.MILESTONE, milestone_amount, {"milestone": count}))
+    if program.friend_amount and not seen["friend_done"]:
+        wanted.append((member.pk, Grant.Kind.FRIEND, program.friend_amount, {}))
+    if not wanted:
+        return []
+    available_at = activated_at + timedelta(days=program.hold_days)
+    grants = []
+    for owner_pk, kind, amount, extra in wanted:
+        total, month = counters[owner_pk]
+        grant = Grant(
+            member_id=owner_pk,
+            kind=kind,
+            amount=amount,
+            unit=program.unit,
+            activated_at=activated_at,
+            available_at=available_at,
+            created_at=now,
+            **extra,
+        )
+        if kind != Grant.Kind.MILESTONE:
+            grant.referral_id = member.pk
+            grant.referral_key = key
+        if _capped(program, total=total, month=month):
+            grant.state, grant.reason = Grant.State.VOIDED, Grant.VoidReason.CAP
+            grant.voided_at = now
+        else:
+            counters[owner_pk] = [total + 1, month + 1]
+        grants.append(grant)
+    Grant.objects.bulk_create(grants)
+    for grant in grants:
+        grant_event(grant, "created")
+    if any(g.member_id == member.pk for g in grants):
+        # The inviter's list version moved with the activation; the friend's moves here.
+        referrals_changed(member_pks=[member.pk])
+    logger.info(
+        "rewards granted member=%s inviter=%s grants=%s", member.pk, inviter.pk, len(grants)
+    )
+    return grants
+
+
+# --- transitions -------------------------------------------------------------
+
+
+def versions_bump_after_commit(*, member_ids: Iterable[int | None]) -> None:
+    """The members' open pages refresh on their next poll, once this has committed
+    (bumped after the commit: the rows may be locked by whoever we wait for)."""
+    ids = {pk for pk in member_ids if pk is not None}
+    if ids:
+        transaction.on_commit(lambda: referrals_changed(member_pks=ids))
+
+
+def _locked(grant: Grant) -> Grant:
+    return Grant.objects.select_for_update().get(pk=grant.pk)
+
+
+@transaction.atomic
+def grant_approve(*, grant: Grant, by: User | None = None, now: datetime | None = None) -> Grant:
+    """Approve a pending grant (staff by hand, or the job when its hold ended).
+
+    Approved or fulfilled already: returned as it is. Voided: GrantVoided.
+    """
+    grant = _locked(grant)
+    if grant.state == Grant.State.VOIDED:
+        raise GrantVoided
+    if grant.state != Grant.State.PENDING:
+        return grant
+    grant.state = Grant.State.APPROVED
+    grant.approved_at = now or timezone.now()
+    grant.approved_by = by
+    grant.save(update_fields=["state", "approved_at", "approved_by"])
+    grant_event(grant, "approved")
+    versions_bump_after_commit(member_ids=[grant.member_id])
+    logger.info("reward approved grant=%s by=%s", grant.pk, by.pk if by else "job")
+    return grant
+
+
+@transaction.atomic
+def grant_fulfil(*, grant: Grant, by: User | None = None, now: datetime | None = None) -> Grant:
+    """Mark an approved grant paid out. Idempotent: a fulfilled grant is returned
+    as it is, never fulfilled twice. Voided: GrantVoided; pending: GrantNotApproved;
+    held by an open fraud flag: GrantOnHold."""
+    grant = _locked(grant)
+    if grant.state == Grant.State.FULFILLED:
+        return grant
+    if grant.state == Grant.State.VOIDED:
+        raise GrantVoided
+    if grant.state != Grant.State.APPROVED:
+        raise GrantNotApproved
+    if grant_on_hold(grant=grant):
+        raise GrantOnHold
+    grant.state = Grant.State.FULFILLED
+    grant.fulfilled_at = now or timezone.now()
+    grant.fulfilled_by = by
+    grant.save(update_fields=["state", "fulfilled_at", "fulfilled_by"])
+    grant_event(grant, "fulfilled")
+    versions_bump_after_commit(member_ids=[grant.member_id])
+    logger.info("reward fulfilled grant=%s by=%s", grant.pk, by.pk if by else "-")
+    return grant
+
+
+@transaction.atomic
+def grant_void(
+    *,
+    grant: Grant,
+    by: User | None = None,
+    reason: str = Grant.VoidReason.STAFF,
+    now: datetime | None = None,
+) -> Grant:
+    """Void one grant (staff by hand). Already voided: returned as it is.
+    Fulfilled grants are never voided (GrantFulfilled)."""
+    grant = _locked(grant)
+    if grant.state == Grant.State.VOIDED:
+        return grant
+    if grant.state == Grant.State.FULFILLED:
+        raise GrantFulfilled
+    [grant] = grants_void(grants=Grant.objects.filter(pk=grant.pk), reason=reason, by=by, now=now)
+    return grant
+
+
+@transaction.atomic
+def grants_void(
+    *, grants: QuerySet[Grant], reason: str, by: User | None = None, now: datetime | None = None
+) -> list[Grant]:
+    """Void the unfulfilled grants among `grants` with `reason`; returns those voided."""
+    now = now or timezone.now()
+    locked = list(grants.filter(state__in=Grant.UNFULFILLED).select_for_update().order_by("pk"))
+    for grant in locked:
+        grant.state, grant.reason = Grant.State.VOIDED, reason
+        grant.voided_at, grant.voided_by = now, by
+    Grant.objects.bulk_update(locked, ["state", "reason", "voided_at", "voided_by"])
+    for grant in locked:
+        grant_event(grant, "voided")
+    versions_bump_after_commit(member_ids=[g.member_id for g in locked])
+    if locked:
+        logger.info("rewards voided count=%s reason=%s", len(locked), reason)
+    return locked
+
+
+def grants_of_member_void(*, member: User, reason: str, by: User | None = None) -> list[Grant]:
+    """A member suspended or leaving: their own unfulfilled grants and those for them."""
+    return grants_void(
+        grants=Grant.objects.filter(Q(member_id=member.pk) | Q(referral_id=member.pk)),
+        reason=reason,
+        by=by,
+    )
+
+
+def grants_touched_by_flag_void(
+    *, inviter_id: int, subject_id: int | None, by: User | None
+) -> list[Grant]:
+    """A flag marked fraud voids what it touches: one referral's referrer and friend
+    grants, or, for a flag on the inviter as a whole, all the inviter's."""
+    touched = (
+        Grant.objects.filter(referral_id=subject_id)
+        if subject_id is not None
+        else Grant.objects.filter(member_id=inviter_id)
+    )
+    return grants_void(grants=touched, reason=Grant.VoidReason.FRAUD, by=by)
+
+
+# --- the job -----------------------------------------------------------------
+
+
+def grants_approve_due(*, now: datetime | None = None, batch_size: int = APPROVE_BATCH) -> int:
+    """Approve every pending grant whose hold has passed, whose activation the fraud
+    judging has read, and that no open flag touches; returns how many.
+
+    Judges new activations first (idempotent, two queries when nothing is new), so
+    a 0-day hold is approved on the first run after its activation was judged.
+    Idempotent: a second run finds nothing to do. Batches lock their rows with
+    SKIP LOCKED, so parallel runs never approve one grant twice.
+    """
+    fraud_services.flags_refresh()
+    approved = 0
+    after = 0
+    while True:
+        done, after, full = _approve_batch(now=now or timezone.now(), after=after, size=batch_size)
+        approved += done
+        if not full:
+            return approved
+
+
+@transaction.atomic
+def _approve_batch(*, now: datetime, after: int, size: int) -> tuple[int, int, bool]:
+    judged = fraud_selectors.judged_until()
+    if judged is None:
+        return 0, after, False
+    due = list(
+        Grant.objects.filter(
+            state=Grant.State.PENDING, available_at__lte=now, activated_at__lt=judged, pk__gt=after
+        )
+        .select_for_update(skip_locked=True)
+        .order_by("pk")[:size]
+    )
+    if not due:
+        return 0, after, False
+    subjects, inviters = fraud_selectors.open_flags_touching(
+        referral_ids=(g.referral_id for g in due), member_ids=(g.member_id for g in due)
+    )
+    free = [g for g in due if g.referral_id not in subjects and g.member_id not in inviters]
+    for grant in free:
+        grant.state, grant.approved_at = Grant.State.APPROVED, now
+    Grant.objects.bulk_update(free, ["state", "approved_at"])
+    for grant in free:
+        grant_event(grant, "approved")
+    versions_bump_after_commit(member_ids=[g.member_id for g in free])
+    if free:
+        logger.info("rewards approved count=%s", len(free))
+    return len(free), due[-1].pk, len(due) == size
