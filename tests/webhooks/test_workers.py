@@ -58,12 +58,14 @@ def test_a_worker_killed_mid_delivery_loses_nothing(queue_workers, receiver):
     (the same webhook-id: a duplicate is allowed, a loss is not) within 30 s."""
     receiver.plan = ["hang"]
     services.endpoint_create(url=receiver.url, event_types="*")
-    first = queue_workers.start(env=WORKER_ENV)
+    # The heartbeat tuned for the drill (defaults: 2 s, stalled after 10 s).
+    env = {**WORKER_ENV, "QUEUE_HEARTBEAT_SECONDS": "1", "QUEUE_STALLED_SECONDS": "5"}
+    first = queue_workers.start(env=env)
     event = event_publish(type="member.created", data={"member": {"id": 4}})
     receiver.wait_for(1)
     first.kill()
     killed = time.monotonic()
-    queue_workers.start(env=WORKER_ENV)
+    queue_workers.start(env=env)
     deliveries = receiver.wait_for(2, timeout=30)
     assert len(deliveries) == 2, "the message did not arrive again after the kill"
     assert time.monotonic() - killed < 30
