@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -77,6 +78,12 @@ def signed_cookie_get(request: HttpRequest, name: str, *, salt: str, max_age: in
     return request.get_signed_cookie(name, default="", salt=salt, max_age=max_age)
 
 
+def fragment_wanted(request: HttpRequest) -> bool:
+    """htmx asked for a part of the page (a history restore wants the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
 def render_page(
     request: HttpRequest,
     template: str,
@@ -85,9 +92,14 @@ def render_page(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    """The whole page, or for htmx only the page's own `{% partialdef %}` fragment."""
-    name = f"{template}#{fragment}" if getattr(request, "htmx", False) else template
-    return render(request, name, context, status=status)
+    """The whole page, or for htmx only the page's own `{% partialdef %}` fragment.
+
+    One URL answers both ways, so caches are told to keep them apart (Vary).
+    """
+    name = f"{template}#{fragment}" if fragment_wanted(request) else template
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def redirect_page(request: HttpRequest, to: str) -> HttpResponse:

@@ -13,11 +13,11 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
+from core.http import fragment_wanted, render_page
 from core.staff import staff_required
 from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
@@ -29,18 +29,6 @@ from staff_console.csv_export import csv_lines
 
 CONSOLE = "staff_console/console.html"
 FLAGS = "staff_console/flags.html"
-
-
-def _fragment_wanted(request: HttpRequest) -> bool:
-    """htmx asked for a part of the page (a history restore wants the whole page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
-
-
-def _vary(response: HttpResponse) -> HttpResponse:
-    # One URL answers with a fragment or a page: caches must keep them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def _refresh() -> None:
@@ -60,19 +48,19 @@ def console(request: HttpRequest) -> HttpResponse:
         "ranges": selectors.RANGES.values(),
         "leaders": leaders,
     }
-    if _fragment_wanted(request) and request.htmx.target == "leaderboard":  # type: ignore[attr-defined]
-        return _vary(render(request, f"{CONSOLE}#leaderboard", context))
+    if fragment_wanted(request) and request.htmx.target == "leaderboard":  # type: ignore[attr-defined]
+        return render_page(request, CONSOLE, "leaderboard", context)
     context["stats"] = selectors.stats_get(period=period)
     context["chart"] = selectors.chart_get(period=period)
-    if _fragment_wanted(request):
-        return _vary(render(request, f"{CONSOLE}#range-section", context))
+    if fragment_wanted(request):
+        return render_page(request, CONSOLE, "range-section", context)
     suspended, suspended_count = selectors.suspended_list()
     context.update(
         open_flags=fraud_selectors.open_flags_count(),
         suspended=suspended,
         suspended_count=suspended_count,
     )
-    return _vary(render(request, CONSOLE, context))
+    return render_page(request, CONSOLE, "range-section", context)
 
 
 def _flags_context(request: HttpRequest) -> dict[str, Any]:
@@ -95,9 +83,7 @@ def _flags_context(request: HttpRequest) -> dict[str, Any]:
 def flags(request: HttpRequest) -> HttpResponse:
     _refresh()
     context = _flags_context(request)
-    if _fragment_wanted(request):
-        return _vary(render(request, f"{FLAGS}#flag-list", context))
-    return _vary(render(request, FLAGS, context))
+    return render_page(request, FLAGS, "flag-list", context)
 
 
 def _back_to_flags(request: HttpRequest) -> HttpResponse:
@@ -126,7 +112,7 @@ def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
-    if _fragment_wanted(request):
+    if fragment_wanted(request):
         return _flag_row(request, flag_pk=flag.pk, just_reviewed=True)
     return _back_to_flags(request)
 
@@ -141,7 +127,7 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
         # Not allowed to (no permission, a staff target): 403; own account: 400.
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
     flag_id = request.POST.get("flag", "")
-    if _fragment_wanted(request) and flag_id.isdigit():
+    if fragment_wanted(request) and flag_id.isdigit():
         return _flag_row(request, flag_pk=int(flag_id), just_suspended=True)
     return _back_to_flags(request)
 

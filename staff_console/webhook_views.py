@@ -5,13 +5,12 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from core.errors import DomainError
+from core.http import fragment_wanted, render_page
 from core.staff import staff_required
 from webhooks import selectors, services
 from webhooks.models import Endpoint, Message
@@ -22,17 +21,10 @@ VIEW = "webhooks.view_endpoint"
 CHANGE = "webhooks.change_endpoint"
 
 
-def _fragment_wanted(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
-
-
 def _page(
     request: HttpRequest, template: str, partial: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    name = f"{template}#{partial}" if _fragment_wanted(request) else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
+    response = render_page(request, template, partial, context, status=status)
     response["Cache-Control"] = "no-store"  # a secret may be on it
     return response
 
@@ -71,7 +63,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
         # htmx aimed at the whole list; the errors belong to the form alone.
         return (
             reswap(retarget(response, "#add-form"), "outerHTML")
-            if _fragment_wanted(request)
+            if fragment_wanted(request)
             else response
         )
     context = _list_context(created=endpoint, secret=secret)

@@ -36,3 +36,20 @@ def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_every_page_or_fragment_answer_varies_on_htmx_and_a_history_restore_gets_the_page(
+    client,
+):
+    fragment = client.post("/auth/phone/", {"phone": "nope"}, HTTP_HX_REQUEST="true")
+    restore = client.post(
+        "/auth/phone/",
+        {"phone": "nope"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert fragment.status_code == restore.status_code == 422
+    assert "<html" not in fragment.content.decode()
+    assert "<html" in restore.content.decode()
+    assert "HX-Request" in fragment["Vary"] and "HX-Request" in restore["Vary"]
