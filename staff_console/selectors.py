@@ -164,22 +164,6 @@ class Day:
     activations: int
 
 
-@dataclass(frozen=True)
-class Chart:
-    """Daily new members and activations, with what the SVG template needs to draw."""
-
-    days: list[Day]
-    peak: int
-    width: int = 640
-    height: int = 200
-    bars: list[dict[str, Any]] = field(default_factory=list)
-    ticks: list[dict[str, Any]] = field(default_factory=list)
-
-
-CHART_LEFT = 36  # room for the axis labels
-CHART_BOTTOM = 24
-
-
 def _per_day(field: str, start: datetime) -> dict[date, int]:
     """Counted members (active, not staff) by the day of `field`, from `start` on."""
     return dict(
@@ -191,38 +175,15 @@ def _per_day(field: str, start: datetime) -> dict[date, int]:
     )
 
 
-def chart_get(*, period: Range, now: datetime | None = None) -> Chart:
-    """Two grouped queries; days without members or activations show as zero."""
+def day_counts_list(*, period: Range, now: datetime | None = None) -> list[Day]:
+    """New members and activations per day of the range, days without any as zero.
+
+    Two grouped queries. Drawing them is the console's chart (staff_console/chart.py).
+    """
     start = period.start(now)
     joined = _per_day("date_joined", start)
     activated = _per_day("activated_at", start)
-    days = [Day(d, joined.get(d, 0), activated.get(d, 0)) for d in period.days_list(now)]
-    peak = max([1, *(max(d.new_members, d.activations) for d in days)])
-    chart = Chart(days=days, peak=peak)
-    plot_w = chart.width - CHART_LEFT - 8
-    plot_h = chart.height - CHART_BOTTOM - 8
-    slot = plot_w / len(days)
-    bar = max(1.0, slot * 0.4)
-    for n, d in enumerate(days):
-        x = CHART_LEFT + n * slot + slot * 0.1
-        for offset, value, kind in ((0, d.new_members, "new"), (bar, d.activations, "act")):
-            h = plot_h * value / peak
-            chart.bars.append(
-                {
-                    "x": round(x + offset, 1),
-                    "y": round(8 + plot_h - h, 1),
-                    "w": round(bar, 1),
-                    "h": round(h, 1),
-                    "kind": kind,
-                    "value": value,
-                    "day": d.day,
-                }
-            )
-    label_every = max(1, len(days) // 7)
-    for n, d in enumerate(days):
-        if n % label_every == 0:
-            chart.ticks.append({"x": round(CHART_LEFT + n * slot + slot / 2, 1), "day": d.day})
-    return chart
+    return [Day(d, joined.get(d, 0), activated.get(d, 0)) for d in period.days_list(now)]
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from fraud.models import FraudFlag
 from profiles.models import User
 from profiles.services import member_suspend as profiles_member_suspend
 from staff_console import selectors, services
+from staff_console.chart import chart_draw
 from staff_console.csv_export import csv_lines
 
 CONSOLE = "staff_console/console.html"
@@ -51,7 +52,7 @@ def console(request: HttpRequest) -> HttpResponse:
     if fragment_wanted(request) and request.htmx.target == "leaderboard":  # type: ignore[attr-defined]
         return render_page(request, CONSOLE, "leaderboard", context)
     context["stats"] = selectors.stats_get(period=period)
-    context["chart"] = selectors.chart_get(period=period)
+    context["chart"] = chart_draw(days=selectors.day_counts_list(period=period))
     if fragment_wanted(request):
         return render_page(request, CONSOLE, "range-section", context)
     suspended, suspended_count = selectors.suspended_list()
