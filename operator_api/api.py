@@ -4,12 +4,14 @@ Every endpoint takes `Authorization: Api-Key <key>` (operator_api/authentication
 and is rate-limited per key across processes (operator_api/throttles.py).
 """
 
+from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from auth_flow.forms import PHONE_INVALID, PhoneForm
@@ -18,6 +20,8 @@ from core.api.schema import error_example, error_response, validation_example
 from operator_api.authentication import ApiKeyAuthentication
 from operator_api.selectors import member_record_get
 from operator_api.throttles import ApiKeyRateThrottle
+from rewards.selectors import grant_get, grants_list
+from rewards.services import grant_fulfil
 
 
 class MemberNotFound(exceptions.NotFound):
@@ -101,3 +105,173 @@ class MemberView(OperatorView):
         if record is None:
             raise MemberNotFound()
         return Response(OperatorMemberSerializer(record).data)
+
+
+# ---------------------------------------------------------------- rewards
+
+REWARDS_PAGE_SIZE = 50
+
+
+class RewardNotFound(exceptions.NotFound):
+    default_detail = _("No reward has this id.")
+    default_code = "reward_not_found"
+
+
+class OperatorRewardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    member = serializers.CharField(allow_null=True, help_text="The member's phone, E.164.")
+    kind = serializers.ChoiceField(choices=["referrer", "friend", "milestone"])
+    amount = serializers.IntegerField()
+    unit = serializers.CharField()
+    state = serializers.ChoiceField(choices=["pending", "approved", "fulfilled", "voided"])
+    referral = serializers.CharField(
+        allow_null=True, help_text="The referral it is for (phone, E.164); null for a milestone."
+    )
+    milestone = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(help_text="Why it was voided; empty otherwise.")
+    available_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    fulfilled_at = serializers.DateTimeField(allow_null=True)
+
+    @classmethod
+    def represent(cls, grant: object) -> dict:
+        return cls(
+            {
+                "id": grant.pk,
+                "member": str(grant.member.phone) if grant.member_id else None,
+                "kind": grant.kind,
+                "amount": grant.amount,
+                "unit": grant.unit,
+                "state": grant.state,
+                "referral": str(grant.referral.phone) if grant.referral_id else None,
+                "milestone": grant.milestone,
+                "reason": grant.reason,
+                "available_at": grant.available_at,
+                "created_at": grant.created_at,
+                "fulfilled_at": grant.fulfilled_at,
+            }
+        ).data
+
+
+class OperatorRewardPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OperatorRewardSerializer(many=True)
+
+
+class RewardsQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["pending", "approved", "fulfilled", "voided"], required=False
+    )
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+
+
+GRANT_EXAMPLE = {
+    "id": 7,
+    "member": "+79991234567",
+    "kind": "referrer",
+    "amount": 100,
+    "unit": "points",
+    "state": "approved",
+    "referral": "+79997654321",
+    "milestone": None,
+    "reason": "",
+    "available_at": "2026-12-14T10:00:00Z",
+    "created_at": "2026-11-30T10:00:00Z",
+    "fulfilled_at": None,
+}
+
+
+class RewardsView(OperatorView):
+    @extend_schema(
+        tags=["operator"],
+        summary="Rewards, newest first (e.g. the approved ones to pay out)",
+        parameters=[
+            OpenApiParameter("state", str, enum=["pending", "approved", "fulfilled", "voided"]),
+            OpenApiParameter("page", int, description="Page number, from 1."),
+        ],
+        examples=[
+            OpenApiExample(
+                "approved",
+                value={"count": 1, "next": None, "previous": None, "results": [GRANT_EXAMPLE]},
+                response_only=True,
+            )
+        ],
+        responses={
+            200: OperatorRewardPageSerializer,
+            400: error_response(
+                "An unknown state or page.",
+                validation_example("state", '"paid" is not a valid choice.'),
+            ),
+            401: API_KEY_INVALID,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = RewardsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        grants = grants_list(state=query.validated_data.get("state"))
+        paginator = Paginator(grants, REWARDS_PAGE_SIZE)
+        page = paginator.get_page(query.validated_data["page"])
+
+        def url(number: int) -> str:
+            return replace_query_param(request.build_absolute_uri(), "page", number)
+
+        return Response(
+            {
+                "count": paginator.count,
+                "next": url(page.next_page_number()) if page.has_next() else None,
+                "previous": url(page.previous_page_number()) if page.has_previous() else None,
+                "results": [OperatorRewardSerializer.represent(g) for g in page.object_list],
+            }
+        )
+
+
+class RewardFulfilView(OperatorView):
+    @extend_schema(
+        tags=["operator"],
+        summary="Mark an approved reward paid out (idempotent)",
+        description="A second call answers 200 with the same reward: never a second fulfilment.",
+        request=None,
+        examples=[
+            OpenApiExample(
+                "fulfilled",
+                value={
+                    **GRANT_EXAMPLE,
+                    "state": "fulfilled",
+                    "fulfilled_at": "2026-12-15T09:00:00Z",
+                },
+                response_only=True,
+            )
+        ],
+        responses={
+            200: OperatorRewardSerializer,
+            401: API_KEY_INVALID,
+            404: error_response(
+                "No reward has this id.",
+                error_example(code="reward_not_found", detail="No reward has this id."),
+            ),
+            409: error_response(
+                "Voided, not yet approved, or held by an open fraud flag.",
+                error_example(
+                    code="reward_voided",
+                    detail="This reward was voided; it cannot change any more.",
+                ),
+                error_example(
+                    code="reward_not_approved", detail="This reward is not approved yet."
+                ),
+                error_example(
+                    code="reward_on_hold",
+                    detail="An open fraud flag holds this reward until staff review it.",
+                ),
+            ),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        grant = grant_get(pk=pk)
+        if grant is None:
+            raise RewardNotFound()
+        grant = grant_fulfil(grant=grant)
+        return Response(OperatorRewardSerializer.represent(grant_get(pk=grant.pk)))

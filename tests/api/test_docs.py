@@ -21,6 +21,8 @@ OPERATIONS = {
     ("post", "/api/v1/profile/invite/"),
     ("get", "/api/v1/profile/referrals/"),
     ("get", "/api/v1/operator/members/"),
+    ("get", "/api/v1/operator/rewards/"),
+    ("post", "/api/v1/operator/rewards/{id}/fulfil/"),
 }
 DOCS_PAGES = ["/api/docs/", "/api/docs/swagger/", "/api/docs/swagger/?script="]
 URL = re.compile(r"""https?://[^\s"'<>)]+""")
