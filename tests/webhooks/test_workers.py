@@ -74,3 +74,34 @@ def test_a_worker_killed_mid_delivery_loses_nothing(queue_workers, receiver):
     # The killed try rolled back with its worker: only the completed one is logged.
     assert message.attempts == 1
     receiver.release()
+
+
+def test_an_activation_reaches_the_endpoint_with_the_documented_fields(
+    queue_workers, receiver, make_member
+):
+    """The real publisher (profiles' activation, through the outbox) to the receiver:
+    the fields docs/webhooks.md lists for referral.activated, signed."""
+    import profiles.services
+    from profiles.services import invite_activate
+
+    if not hasattr(profiles.services, "event_publish"):  # until the publishers land
+        pytest.skip("profiles does not publish its events yet")
+    _, secret = services.endpoint_create(url=receiver.url, event_types="referral.activated")
+    queue_workers.start(env=WORKER_ENV)
+    inviter, friend = make_member(), make_member()
+    invite_activate(user=friend, code=inviter.invite_code)
+    (delivery,) = receiver.wait_for(1)
+    payload = Webhook(secret).verify(delivery.body, delivery.headers)
+    assert payload["type"] == "referral.activated"
+    data = payload["data"]
+    assert set(data) >= {
+        "member_id",
+        "phone",
+        "inviter_id",
+        "inviter_phone",
+        "invite_code",
+        "activated_at",
+    }
+    assert (data["member_id"], data["inviter_id"]) == (friend.pk, inviter.pk)
+    assert (data["phone"], data["inviter_phone"]) == (str(friend.phone), str(inviter.phone))
+    assert data["invite_code"] == inviter.invite_code and data["activated_at"].endswith("Z")
