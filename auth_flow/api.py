@@ -5,8 +5,7 @@ these views only translate between JSON and those calls.
 """
 
 from django.db import transaction
-from django.urls import path
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,59 +16,19 @@ from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, Token
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView, TokenViewBase
 
-from auth_flow.errors import (
-    AccountDisabled,
-    ChallengeThrottled,
-    CodeAttemptsExhausted,
-    CodeExpired,
-    CodeInvalid,
-    CodeNotRequested,
-    CodeUsed,
-    PhoneNotAllowed,
-    SmsBudgetExhausted,
-    SmsFallbackUnavailable,
-    SmsUnavailable,
-)
-from auth_flow.forms import CODE_INPUT_MAX, PHONE_INVALID, CodeForm, PhoneForm
+from auth_flow import api_schema as schema
+from auth_flow.forms import CODE_INPUT_MAX, CodeForm, PhoneForm
 from auth_flow.services import CHALLENGE_TOKEN_MAX_LENGTH, challenge_issue, challenge_verify
 from core.api.fields import WebFormField
-from core.api.schema import (
-    NOT_JSON_EXAMPLE,
-    UNSUPPORTED_MEDIA_TYPE,
-    domain_error_example,
-    error_example,
-    error_response,
-    validation_example,
-)
 from core.db import advisory_lock
 from core.http import client_ip
 from profiles.models import User
 
 PHONE_HELP = "A phone number, international or national (default region), e.g. +7 999 123-45-67."
-CHALLENGE_EXAMPLE = "q2LrZbXo4V1m8sT0cJpK7wYfE3nH9dAa"
-DEVICE_EXAMPLE = (
-    "eyJwaG9uZSI6Iis3OTk5MTIzNDU2NyIsImRldmljZSI6IjNmYVE5In0:1tQ8xX:Zk3v0lYw9c2hN5qS1bA7uJ4eR8tM6oP"
-)
 DEVICE_HELP = (
     "The `device_token` of an earlier sign-in to this number: the request then has its "
     "own limits, which other clients cannot use up. An invalid, expired or another "
     "number's token is ignored (the request counts as anyone's)."
-)
-TOKEN_INVALID = error_response(
-    "The refresh token is malformed, expired, blacklisted (rotated or signed out) "
-    "or its member is gone.",
-    error_example(code="token_not_valid", detail="Token is blacklisted"),
-    error_example(code="no_active_account", detail="No active account found for the given token."),
-)
-ACCESS_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2ln"
-REFRESH_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
-REFRESH_BODY_EXAMPLE = OpenApiExample(
-    "refresh token", value={"refresh": REFRESH_EXAMPLE}, request_only=True
-)
-REFRESH_MISSING = error_response(
-    "No refresh token in the body.",
-    validation_example("refresh", "This field is required."),
-    NOT_JSON_EXAMPLE,
 )
 
 
@@ -118,96 +77,9 @@ class CodeRequestApi(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema(
-        tags=["auth"],
-        summary="Send a sign-in code (by Telegram or SMS)",
-        description=(
-            "Sends a 4-digit code, valid for `expires_in` seconds, and answers with a "
-            "`challenge` token: only its holder can sign in with that code, so wrong "
-            "guesses by anyone else never touch it. The answer is the same for a known "
-            "and an unknown number. Limits per number and per client address answer 429 "
-            "with `Retry-After`; a request with a valid `device_token` for the number "
-            "counts against that device's own limits instead of the number's shared ones. "
-            "Only mobile numbers get codes (400 `phone_not_allowed`); 503 with "
-            "`Retry-After` when no SMS can go out now."
-        ),
         request=SendCodeSerializer,
-        examples=[
-            OpenApiExample("national", value={"phone": "8 999 123-45-67"}, request_only=True),
-            OpenApiExample(
-                "known device, resend",
-                value={
-                    "phone": "+79991234567",
-                    "device_token": DEVICE_EXAMPLE,
-                    "challenge": CHALLENGE_EXAMPLE,
-                },
-                request_only=True,
-            ),
-            OpenApiExample(
-                "send by SMS instead",
-                value={"phone": "+79991234567", "challenge": CHALLENGE_EXAMPLE, "channel": "sms"},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "by Telegram",
-                value={
-                    "phone": "+79991234567",
-                    "challenge": CHALLENGE_EXAMPLE,
-                    "expires_in": 300,
-                    "resend_in": 60,
-                    "channel": "telegram",
-                },
-                response_only=True,
-                status_codes=["202"],
-            ),
-            OpenApiExample(
-                "demo",
-                value={
-                    "phone": "+79991234567",
-                    "challenge": CHALLENGE_EXAMPLE,
-                    "expires_in": 300,
-                    "resend_in": 60,
-                    "channel": "sms",
-                    "demo_code": "4821",
-                },
-                response_only=True,
-                status_codes=["202"],
-            ),
-        ],
-        parameters=[
-            OpenApiParameter(
-                "Retry-After",
-                int,
-                OpenApiParameter.HEADER,
-                response=[429, 503],
-                description="Seconds until a code may be asked for again.",
-            )
-        ],
-        responses={
-            202: CodeSentSerializer,
-            400: error_response(
-                "Not a phone number, a number codes do not go to (premium-rate, landline, "
-                "another region...; or refused by the SMS provider), or not JSON.",
-                validation_example("phone", str(PHONE_INVALID)),
-                domain_error_example(PhoneNotAllowed()),
-                domain_error_example(SmsFallbackUnavailable()),
-                NOT_JSON_EXAMPLE,
-            ),
-            415: UNSUPPORTED_MEDIA_TYPE,
-            429: error_response(
-                "Over a limit; `Retry-After` says when to try again.",
-                *(
-                    domain_error_example(ChallengeThrottled(reason, retry_after=45))
-                    for reason in ChallengeThrottled.reasons
-                ),
-            ),
-            503: error_response(
-                "No SMS can go out now: the provider is down or timed out (nothing was "
-                "sent, and the number's limits are not charged), or the service's hourly "
-                "SMS budget is spent. `Retry-After` says when to try again.",
-                domain_error_example(SmsUnavailable(30)),
-                domain_error_example(SmsBudgetExhausted(1800)),
-            ),
-        },
+        responses={202: CodeSentSerializer, **schema.CODE_REQUEST_ERRORS},
+        **schema.CODE_REQUEST,
     )
     def post(self, request: Request) -> Response:
         serializer = SendCodeSerializer(data=request.data)
@@ -266,57 +138,9 @@ class TokenObtainApi(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema(
-        tags=["auth"],
-        summary="Sign in with the code: get an access and a refresh token",
-        description=(
-            "The first sign-in of a number creates the member. Send the `challenge` "
-            "of your code request: a code answers only its own challenge. A code works "
-            "once; after 3 wrong attempts it is void. A deactivated member is refused "
-            "(403 `account_disabled`) and the code stays unspent."
-        ),
         request=SignInSerializer,
-        examples=[
-            OpenApiExample(
-                "sign-in",
-                value={"phone": "+79991234567", "code": "4821", "challenge": CHALLENGE_EXAMPLE},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "new member",
-                value={
-                    "access": ACCESS_EXAMPLE,
-                    "refresh": REFRESH_EXAMPLE,
-                    "created": True,
-                    "user": {
-                        "phone": "+79991234567",
-                        "invite_code": "ABC234",
-                        "date_joined": "2026-01-15T09:30:00Z",
-                    },
-                    "device_token": DEVICE_EXAMPLE,
-                },
-                response_only=True,
-            ),
-        ],
-        responses={
-            200: TokenPairSerializer,
-            400: error_response(
-                "A wrong, expired or used-up code; no code requested with this `challenge` "
-                "(missing, unknown, or another number's: nothing is counted); invalid fields.",
-                domain_error_example(CodeInvalid(2)),
-                domain_error_example(CodeAttemptsExhausted()),
-                domain_error_example(CodeExpired()),
-                domain_error_example(CodeUsed()),
-                domain_error_example(CodeNotRequested()),
-                validation_example("code", "The code is 4 digits."),
-                validation_example("challenge", "This field is required."),
-                NOT_JSON_EXAMPLE,
-            ),
-            403: error_response(
-                "The right code, but the member is deactivated: no tokens, the code stays unspent.",
-                domain_error_example(AccountDisabled()),
-            ),
-            415: UNSUPPORTED_MEDIA_TYPE,
-        },
+        responses={200: TokenPairSerializer, **schema.TOKEN_OBTAIN_ERRORS},
+        **schema.TOKEN_OBTAIN,
     )
     def post(self, request: Request) -> Response:
         serializer = SignInSerializer(data=request.data)
@@ -349,6 +173,8 @@ def _spend_refresh_token_alone(raw: object) -> None:
         advisory_lock(f"jwt:refresh:{jti}")
 
 
+# Of the refresh serializers, these two validate (simplejwt's, one spender at a time)
+# and document the request; RefreshedPairSerializer documents the answer.
 class RefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs: dict) -> dict:
         with transaction.atomic():
@@ -369,34 +195,15 @@ class LogoutSerializer(TokenBlacklistSerializer):
             return super().validate(attrs)
 
 
-class RefreshTokenSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
-
-
 class RefreshedPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField(help_text="The new refresh token; the one sent is now void.")
 
 
 @extend_schema(
-    tags=["auth"],
-    summary="Trade a refresh token for a new pair",
-    description="Rotation: the refresh token sent is blacklisted, use the new one.",
-    request=RefreshTokenSerializer,
-    examples=[
-        REFRESH_BODY_EXAMPLE,
-        OpenApiExample(
-            "new pair",
-            value={"access": ACCESS_EXAMPLE, "refresh": REFRESH_EXAMPLE},
-            response_only=True,
-        ),
-    ],
-    responses={
-        200: RefreshedPairSerializer,
-        400: REFRESH_MISSING,
-        401: TOKEN_INVALID,
-        415: UNSUPPORTED_MEDIA_TYPE,
-    },
+    request=RefreshSerializer,
+    responses={200: RefreshedPairSerializer, **schema.TOKEN_REFRESH_ERRORS},
+    **schema.TOKEN_REFRESH,
 )
 class TokenRefreshApi(TokenRefreshView):
     serializer_class = RefreshSerializer
@@ -409,26 +216,10 @@ class LogoutApi(TokenViewBase):
     serializer_class = LogoutSerializer
 
     @extend_schema(
-        tags=["auth"],
-        summary="Sign out: blacklist the refresh token",
-        description="Access tokens already issued stay valid until they expire (minutes).",
-        request=RefreshTokenSerializer,
-        examples=[REFRESH_BODY_EXAMPLE],
-        responses={
-            204: None,
-            400: REFRESH_MISSING,
-            401: TOKEN_INVALID,
-            415: UNSUPPORTED_MEDIA_TYPE,
-        },
+        request=LogoutSerializer,
+        responses={**schema.LOGOUT_ERRORS},
+        **schema.LOGOUT,
     )
     def post(self, request: Request) -> Response:
         super().post(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-urlpatterns = [
-    path("code/", CodeRequestApi.as_view(), name="api-code-request"),
-    path("token/", TokenObtainApi.as_view(), name="api-token"),
-    path("token/refresh/", TokenRefreshApi.as_view(), name="api-token-refresh"),
-    path("logout/", LogoutApi.as_view(), name="api-logout"),
-]

@@ -1,7 +1,6 @@
 """The signed-in member over JSON: profile, a friend's invite code, referrals."""
 
 from django.core.paginator import Page
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -208,10 +207,3 @@ class ReferralsApi(APIView):
     def get(self, request: Request) -> Response:
         page = referrals_page(user=request.user, number=request.query_params.get("page"))
         return Response(ReferralPageSerializer(page, context={"request": request}).data)
-
-
-urlpatterns = [
-    path("", ProfileApi.as_view(), name="api-profile"),
-    path("invite/", InviteActivateApi.as_view(), name="api-invite"),
-    path("referrals/", ReferralsApi.as_view(), name="api-referrals"),
-]
