@@ -3,8 +3,6 @@
 from django.core.paginator import Page
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
 )
@@ -18,33 +16,11 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from core.api.fields import WebFormField
-from core.api.schema import (
-    NOT_JSON_EXAMPLE,
-    UNAUTHORIZED,
-    UNSUPPORTED_MEDIA_TYPE,
-    domain_error_example,
-    error_response,
-    validation_example,
-)
 from core.http import client_ip
-from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
+from profiles import api_schema as schema
 from profiles.forms import InviteForm
 from profiles.selectors import REFERRALS_PAGE_SIZE, ProfileSummary, profile_get, referrals_page
 from profiles.services import invite_activate
-
-PROFILE_EXAMPLE = OpenApiExample(
-    "member",
-    value={
-        "phone": "+79991234567",
-        "invite_code": "ABC234",
-        "activated_invite_code": "XYZ789",
-        "referrals_count": 2,
-        "referrals": ["+79997654321", "+12025550143"],
-        "date_joined": "2026-01-15T09:30:00Z",
-    },
-    response_only=True,
-)
-
 
 _DATE_TIME = serializers.DateTimeField()
 
@@ -100,10 +76,8 @@ class ProfileApi(APIView):
         return [JWTStatelessUserAuthentication()]
 
     @extend_schema(
-        tags=["profile"],
-        summary="The signed-in member's profile",
-        responses={200: ProfileSerializer, 401: UNAUTHORIZED},
-        examples=[PROFILE_EXAMPLE],
+        responses={200: ProfileSerializer, **schema.PROFILE_ERRORS},
+        **schema.PROFILE,
     )
     def get(self, request: Request) -> Response:
         return Response(ProfileSerializer.represent(_profile(request.user)))
@@ -119,33 +93,9 @@ class InviteSerializer(serializers.Serializer):
 
 class InviteActivateApi(APIView):
     @extend_schema(
-        tags=["profile"],
-        summary="Enter a friend's invite code (once)",
-        description=(
-            "Not your own code, and not the code of anyone who joined through you, "
-            "directly or down a chain."
-        ),
         request=InviteSerializer,
-        examples=[
-            OpenApiExample("code", value={"invite_code": "abc234"}, request_only=True),
-            PROFILE_EXAMPLE,
-        ],
-        responses={
-            200: ProfileSerializer,
-            400: error_response(
-                "The code cannot be entered, or the field is invalid.",
-                domain_error_example(InviteNotFound()),
-                domain_error_example(InviteOwnCode()),
-                domain_error_example(InviteAlreadyActivated()),
-                domain_error_example(InviteCycle()),
-                validation_example(
-                    "invite_code", "An invite code is 6 letters and digits, like ABC234."
-                ),
-                NOT_JSON_EXAMPLE,
-            ),
-            401: UNAUTHORIZED,
-            415: UNSUPPORTED_MEDIA_TYPE,
-        },
+        responses={200: ProfileSerializer, **schema.INVITE_ACTIVATE_ERRORS},
+        **schema.INVITE_ACTIVATE,
     )
     def post(self, request: Request) -> Response:
         serializer = InviteSerializer(data=request.data)
@@ -184,25 +134,8 @@ class ReferralPageSerializer(serializers.Serializer):
 
 class ReferralsApi(APIView):
     @extend_schema(
-        tags=["profile"],
-        summary="Members who joined with my code, newest first",
-        description=(
-            f"{REFERRALS_PAGE_SIZE} per page. A page number out of range gives the last page."
-        ),
-        parameters=[OpenApiParameter("page", int, description="Page number, from 1.")],
-        examples=[
-            OpenApiExample(
-                "first page",
-                value={
-                    "count": 51,
-                    "next": "https://example.org/api/v1/profile/referrals/?page=2",
-                    "previous": None,
-                    "results": [{"phone": "+79997654321", "joined_at": "2026-01-16T10:00:00Z"}],
-                },
-                response_only=True,
-            )
-        ],
-        responses={200: ReferralPageSerializer, 401: UNAUTHORIZED},
+        responses={200: ReferralPageSerializer, **schema.REFERRALS_ERRORS},
+        **schema.REFERRALS,
     )
     def get(self, request: Request) -> Response:
         page = referrals_page(user=request.user, number=request.query_params.get("page"))
