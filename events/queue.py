@@ -24,13 +24,30 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from procrastinate import App, testing
+from procrastinate import App, PsycopgConnector, testing
+from procrastinate.contrib.django.django_connector import DjangoConnector
 
 logger = logging.getLogger(__name__)
 
 # Not a status procrastinate knows: a job queued inline whose transaction has not
 # committed yet. No worker fetches it; a rollback leaves it so, forgotten.
 HELD = "held"
+
+
+class WorkerConnector(PsycopgConnector):
+    """A worker's connector: its own pool to QUEUE_DATABASE_URL for fetching, LISTEN
+    and heartbeats, but jobs that a job queues (`task.defer()` in a synchronous job,
+    e.g. an event published by the fraud judging) go through Django's connection of
+    that job's thread, so they join the job's transaction like any other write:
+    a job that rolls back queues nothing, and an event's dispatch never runs
+    before the event row is committed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._django = DjangoConnector(alias="default")
+
+    def get_sync_connector(self) -> DjangoConnector:
+        return self._django
 
 
 class InlineConnector(testing.InMemoryConnector):

@@ -22,3 +22,16 @@ def event_publish(*, type: str, data: dict[str, Any]) -> Event:  # noqa: A002 - 
         event = Event.objects.create(type=type, data=data)
         event_dispatch.defer(event_id=str(event.pk))
     return event
+
+
+def events_publish(*, events: list[tuple[str, dict[str, Any]]]) -> list[Event]:
+    """Several events of one change at once, `(type, data)` each: two statements in
+    all (one multi-row INSERT, one batch of jobs), however many there are."""
+    from events.tasks import event_dispatch
+
+    if not events:
+        return []
+    with transaction.atomic(savepoint=False):
+        rows = Event.objects.bulk_create([Event(type=type_, data=data) for type_, data in events])
+        event_dispatch.batch_defer(*({"event_id": str(row.pk)} for row in rows))
+    return rows

@@ -12,6 +12,8 @@ from django.db.models.functions import Cast, Left, Length
 from django.utils import timezone
 
 from core.db import advisory_lock
+from events.payloads import iso_utc
+from events.services import events_publish
 from fraud import rules, signals
 from fraud.errors import FlagVerdictInvalid
 from fraud.models import FraudFlag, JudgingMark
@@ -23,8 +25,8 @@ logger = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FLAGS_MARK = "fraud_flags"
 RESCAN_MARGIN = timedelta(minutes=1)
-# A console load judges at most this many new activations (well under 100 ms);
-# `manage.py refresh_fraud_flags` (cron) drains a larger backlog.
+# One scan judges at most this many activations; `flags_judge_all` (the
+# fraud.flags_judge job, `manage.py refresh_fraud_flags`) drains a backlog in turns.
 CONSOLE_SCAN_LIMIT = 500
 MEMBER_FIELDS = (
     "id",
@@ -56,8 +58,8 @@ def _mark() -> JudgingMark:
 def flags_refresh(*, limit: int | None = CONSOLE_SCAN_LIMIT, now: datetime | None = None) -> int:
     """Judge the activations since the last scan; returns how many were read.
 
-    Cheap when nothing is new (two indexed queries), so the console runs it on
-    load; `manage.py refresh_fraud_flags` drains a large backlog. At most
+    Cheap when nothing is new (two indexed queries); the fraud.flags_judge job
+    runs it after activations, `manage.py refresh_fraud_flags` by hand. At most
     `limit` activations per call, oldest first; the mark moves to the last one.
     """
     advisory_lock("fraud:flags_refresh")
@@ -83,6 +85,14 @@ def flags_refresh(*, limit: int | None = CONSOLE_SCAN_LIMIT, now: datetime | Non
         mark.scanned_to, mark.last_pk = now - RESCAN_MARGIN, 0
     mark.save(update_fields=["scanned_to", "last_pk"])
     return len(candidates)
+
+
+def flags_judge_all(*, batch_size: int = 5000) -> int:
+    """Judge every activation not judged yet, in batches (a transaction each)."""
+    judged = 0
+    while (read := flags_refresh(limit=batch_size)) == batch_size:
+        judged += read
+    return judged + read
 
 
 def _judge(candidates: list[rules.Member]) -> list[rules.Suspicion]:
@@ -173,6 +183,37 @@ def _store(suspicions: list[rules.Suspicion], *, now: datetime) -> None:
         signals.flags_opened.send(sender=FraudFlag, touched=opened)
     if create:
         logger.info("fraud flags raised count=%s", len(create))
+        _raised_publish(create, now=now)
+
+
+def _raised_publish(created: list[FraudFlag], *, now: datetime) -> None:
+    """`fraud_flag.raised` for each new flag, in the judging's transaction.
+
+    bulk_create(ignore_conflicts=True) leaves the ids unset on PostgreSQL: the
+    flags raised at `now` are read back (the judging lock makes them this scan's).
+    """
+    keys = {(f.reason, f.inviter_id, f.subject_key) for f in created}
+    raised = FraudFlag.objects.filter(
+        raised_at=now,
+        inviter_id__in={f.inviter_id for f in created},
+        reason__in={f.reason for f in created},
+    ).order_by("pk")
+    events_publish(
+        events=[
+            (
+                "fraud_flag.raised",
+                {
+                    "flag_id": flag.pk,
+                    "reason": flag.reason,
+                    "inviter_id": flag.inviter_id,
+                    "subject_id": flag.subject_id,
+                    "raised_at": iso_utc(flag.raised_at),
+                },
+            )
+            for flag in raised
+            if (flag.reason, flag.inviter_id, flag.subject_key) in keys
+        ]
+    )
 
 
 @transaction.atomic

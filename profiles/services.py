@@ -12,6 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.db import advisory_lock
+from events.payloads import e164, iso_utc
+from events.services import event_publish
 from profiles import signals
 from profiles.errors import (
     InviteAlreadyActivated,
@@ -48,6 +50,15 @@ def member_insert(*, user: User) -> User:
         try:
             with transaction.atomic():
                 user.save(force_insert=True)
+                event_publish(
+                    type="member.created",
+                    data={
+                        "member_id": user.pk,
+                        "phone": e164(user.phone),
+                        "invite_code": user.invite_code,
+                        "joined_at": iso_utc(user.date_joined),
+                    },
+                )
         except IntegrityError:
             if not User.objects.filter(invite_code=user.invite_code).exists():
                 raise
@@ -129,11 +140,11 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
         advisory_lock(ACTIVATION_LOCK)
     target = invite_target_get(user=user, code=code)
     locked = {
-        pk: (referred_by_id, activated_at)
-        for pk, referred_by_id, activated_at in User.objects.select_for_update()
+        pk: (referred_by_id, activated_at, phone, invite_code)
+        for pk, referred_by_id, activated_at, phone, invite_code in User.objects.select_for_update()
         .filter(pk__in={user.pk, target.root_id, target.owner_id})
         .order_by("pk")
-        .values_list("pk", "referred_by_id", "activated_at")
+        .values_list("pk", "referred_by_id", "activated_at", "phone", "invite_code")
     }
     if user.pk not in locked:
         raise User.DoesNotExist("The member is gone.")
@@ -161,6 +172,18 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
         )
         (version,) = cursor.fetchone()
     _referrals_version_publish(inviter_pk=target.owner_id, version=version)
+    # In the same transaction (the outbox): two INSERTs, the event and its dispatch.
+    event_publish(
+        type="referral.activated",
+        data={
+            "member_id": user.pk,
+            "phone": e164(locked[user.pk][2]),
+            "inviter_id": target.owner_id,
+            "inviter_phone": e164(locked[target.owner_id][2]),
+            "invite_code": locked[target.owner_id][3],
+            "activated_at": iso_utc(now),
+        },
+    )
     user.referred_by_id, user.activated_at, user.activation_ip = target.owner_id, now, ip or None
     # Still in the transaction, the member's and the owner's rows locked above:
     # receivers (rewards) count and grant exactly, even under parallel activations.
@@ -282,6 +305,18 @@ def referrals_changed(*, member_pks: Iterable[int | None]) -> None:
         _referrals_version_publish(inviter_pk=pk)
 
 
+def member_deletion_publish(*, member: User) -> None:
+    """`member.deleted`, inside the deletion's transaction (the pre_delete receiver)."""
+    event_publish(
+        type="member.deleted",
+        data={
+            "member_id": member.pk,
+            "phone": e164(member.phone),
+            "deleted_at": iso_utc(timezone.now()),
+        },
+    )
+
+
 def referrals_version_forget(*, member_pk: int) -> None:
     """Stop answering this member's referrals poll from the shared cache.
 
@@ -330,6 +365,15 @@ def member_suspend(*, member: User, by: User) -> User:
     outstanding = OutstandingToken.objects.filter(user=member, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    event_publish(
+        type="member.suspended",
+        data={
+            "member_id": member.pk,
+            "phone": e164(member.phone),
+            "suspended_at": iso_utc(member.suspended_at),
+            "by_id": by.pk,
+        },
     )
     signals.member_suspended.send(sender=User, member=member, by=by)
     logger.warning("member suspended member=%s by=%s", member.pk, by.pk)

@@ -1,5 +1,5 @@
-"""Stored state that follows deletions of members, and the hooks rooms above
-profiles (rewards) connect to without profiles importing them."""
+"""Stored state that follows deletions of members (and the event that reports them),
+and the hooks rooms above profiles (rewards) connect to without profiles importing them."""
 
 from typing import Any
 
@@ -22,12 +22,17 @@ profile_extras = Signal()
 
 @receiver(pre_delete, sender=User, dispatch_uid="profiles.referral_leave")
 def member_deleted(sender: type[User], instance: User, **kwargs: Any) -> None:
-    from profiles.services import referral_leave, referrals_version_forget
+    from profiles.services import (
+        member_deletion_publish,
+        referral_leave,
+        referrals_version_forget,
+    )
 
     # pre_delete runs inside the deletion's transaction, also for queryset deletes
     # (the admin's "delete selected"), so the inviter's count moves with the row.
     referral_leave(member_pk=instance.pk)
     referrals_version_forget(member_pk=instance.pk)
+    member_deletion_publish(member=instance)
 
 
 @receiver(post_save, sender=User, dispatch_uid="profiles.member_saved")

@@ -19,7 +19,7 @@ CODES_MARK = "code_counts"
 # A challenge can still be used until its code expires (OTP_TTL after it was
 # created); this much later, it will not change state again.
 SETTLE_MARGIN = timedelta(minutes=5)
-# Console loads roll up at most this often; the rest is counted live.
+# Rollups happen at most this often; the rest is counted live.
 ROLLUP_EVERY = timedelta(minutes=5)
 
 
@@ -37,7 +37,8 @@ def code_counts_rollup(*, now: datetime | None = None) -> int:
     Settled: created more than OTP_TTL + SETTLE_MARGIN ago, so no code among them
     can still be used (a longer OTP_TTL waits longer, and every sign-in counts).
     purge_challenges deletes challenges after a day; run this more often than
-    that (`manage.py rollup_code_counts` hourly; the console also runs it) so
+    that (a periodic job every ten minutes, staff_console/tasks.py; by hand
+    `manage.py rollup_code_counts`) so
     that codes sent and sign-ins over 7-90 days survive. Returns the number of
     codes sent it added (failed sends are not codes sent).
     """

@@ -24,7 +24,7 @@ from fraud import services as fraud_services
 from fraud.models import FraudFlag
 from profiles.models import User
 from profiles.services import member_suspend as profiles_member_suspend
-from staff_console import selectors, services
+from staff_console import selectors
 from staff_console.chart import chart_draw
 from staff_console.csv_export import csv_lines
 
@@ -32,16 +32,9 @@ CONSOLE = "staff_console/console.html"
 FLAGS = "staff_console/flags.html"
 
 
-def _refresh() -> None:
-    """Bring the flags and daily code counts up to date: each reads only what is new."""
-    fraud_services.flags_refresh()
-    services.code_counts_rollup()
-
-
 @staff_required
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    _refresh()
     period = selectors.range_get(request.GET.get("range"))
     leaders = selectors.leaderboard_page(period=period, number=request.GET.get("page"))
     context: dict[str, Any] = {
@@ -82,7 +75,6 @@ def _flags_context(request: HttpRequest) -> dict[str, Any]:
 @staff_required
 @require_GET
 def flags(request: HttpRequest) -> HttpResponse:
-    _refresh()
     context = _flags_context(request)
     return render_page(request, FLAGS, "flag-list", context)
 

@@ -122,3 +122,23 @@ def test_without_postgresql_jobs_run_inline_after_the_commit_and_never_after_a_r
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['member.created']"
+
+
+@pytest.mark.postgres
+def test_a_job_queued_inside_a_worker_job_joins_that_jobs_transaction():
+    """In a worker, `defer()` from a synchronous job goes through Django's connection
+    (events.queue.WorkerConnector), not the worker's own pool: rolled back with the job."""
+    from procrastinate.contrib.django import app
+
+    from events.queue import WorkerConnector
+    from tests.fakes.worker import database_url
+
+    before = len(_dispatch_jobs())
+    with app.replace_connector(WorkerConnector(conninfo=database_url())):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            event_publish(type="fraud_flag.raised", data={})
+            raise RuntimeError("the job fails after publishing")
+        assert len(_dispatch_jobs()) == before
+        with transaction.atomic():
+            event_publish(type="fraud_flag.raised", data={})
+        assert len(_dispatch_jobs()) == before + 1

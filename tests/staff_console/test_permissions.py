@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from core.staff import PASSWORD_BACKEND
+from fraud.tasks import flags_judge
 from profiles.errors import SuspendNotAllowed, SuspendStaffAccount
 from profiles.models import User
 from profiles.services import member_suspend
@@ -89,6 +90,7 @@ def test_suspend_button_only_for_operators_who_may_suspend(plain_staff, staff_cl
     inviter = member_at()
     for n in range(3):
         member_at(phone=f"+7999555130{n}", inviter=inviter)
+    flags_judge()
     assert "/suspend/" in staff_client.get("/staff/flags/").content.decode()
     assert "/suspend/" not in signed_in(plain_staff).get("/staff/flags/").content.decode()
 

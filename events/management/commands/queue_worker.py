@@ -10,8 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from procrastinate import PsycopgConnector
 from procrastinate.contrib.django import app
+
+from events.queue import WorkerConnector
 
 
 class Command(BaseCommand):
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         if not settings.QUEUE_DATABASE_URL:
             raise CommandError("Set QUEUE_DATABASE_URL or DATABASE_URL to the PostgreSQL database.")
         concurrency = options["concurrency"] or settings.QUEUE_CONCURRENCY
-        connector = PsycopgConnector(
+        connector = WorkerConnector(
             conninfo=settings.QUEUE_DATABASE_URL,
             # One connection listens; the others fetch, finish and beat.
             min_size=2,

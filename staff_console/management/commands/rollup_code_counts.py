@@ -5,8 +5,9 @@ from staff_console.services import code_counts_rollup
 
 class Command(BaseCommand):
     help = (
-        "Roll up the daily code counts per SMS provider. Idempotent; the console does "
-        "the same on load. Run it before purge_challenges, which deletes the challenges."
+        "Roll up the daily code counts per SMS provider. Idempotent; a periodic job "
+        "does the same every ten minutes. Run it before purge_challenges, which deletes "
+        "the challenges."
     )
 
     def handle(self, *args: object, **options: object) -> None:
