@@ -2,9 +2,13 @@
 Standard Webhooks verifier; the SSRF guard keeps webhooks off private addresses."""
 
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.deploy.conftest import manage, process_env
@@ -182,3 +186,71 @@ def test_production_settings_refuse_a_private_endpoint(url):
     result = manage("webhook_endpoint", "add", url, "--events", "*", env=process_env())
     assert result.returncode != 0
     assert "public addresses only" in result.stderr
+
+
+def _tls_receiver(tmp_path, host: str):
+    """A local HTTPS receiver whose certificate names `host`; returns (port, cert, stop)."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    key, cert = tmp_path / f"{host}.key", tmp_path / f"{host}.pem"
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.handle_error = lambda *args: None  # a refused handshake is the point
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1], cert, server.shutdown
+
+
+def test_https_checks_the_urls_host_while_connecting_to_the_checked_address(tmp_path, monkeypatch):
+    port, cert, stop = _tls_receiver(tmp_path, "localhost")
+    try:
+        url = f"https://localhost:{port}/hooks"
+        untrusted = sender.http_post(url=url, body=b"{}", headers={})
+        assert untrusted.status_code is None and "CERTIFICATE_VERIFY_FAILED" in untrusted.error
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust this receiver's certificate
+        assert sender.http_post(url=url, body=b"{}", headers={}).status_code == 204
+    finally:
+        stop()
+    port, cert, stop = _tls_receiver(tmp_path, "other.example")
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        outcome = sender.http_post(url=f"https://localhost:{port}/hooks", body=b"{}", headers={})
+        assert outcome.status_code is None and "doesn't match" in outcome.error
+    finally:
+        stop()
