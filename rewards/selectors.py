@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -197,3 +197,29 @@ def program_cost(*, start: datetime, end: datetime) -> dict[str, int]:
         .values_list("unit", "total")
     )
     return dict(rows)
+
+
+# The console's queues: waiting out the hold, held by an open fraud flag, approved
+# and waiting to be paid out.
+QUEUES = ("pending", "held", "approved")
+
+
+def grants_queue(*, queue: str) -> QuerySet[Grant]:
+    """One of QUEUES, newest first, each grant with `holding_flag` (the open flag
+    that holds it, for a link) and the phones."""
+    grants = grants_list().annotate(
+        holding_flag=Subquery(
+            FraudFlag.objects.filter(status=FraudFlag.Status.OPEN)
+            .filter(
+                Q(subject_id=OuterRef("referral_id"))
+                | Q(subject__isnull=True, inviter_id=OuterRef("member_id"))
+            )
+            .order_by("pk")
+            .values("pk")[:1]
+        )
+    )
+    if queue == "held":
+        return grants.filter(state__in=Grant.UNFULFILLED, on_hold=True)
+    if queue == "approved":
+        return grants.filter(state=Grant.State.APPROVED, on_hold=False)
+    return grants.filter(state=Grant.State.PENDING, on_hold=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staff_console import views, webhook_views
+from staff_console import reward_views, views, webhook_views
 
 app_name = "staff_console"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("flags/<int:pk>/review/", views.flag_review, name="flag_review"),
     path("members/<int:pk>/suspend/", views.member_suspend, name="member_suspend"),
     path("export.csv", views.export_csv, name="export"),
+    path("rewards/", reward_views.rewards, name="rewards"),
+    path("rewards/export.csv", reward_views.rewards_export, name="rewards_export"),
+    path("rewards/<int:pk>/<str:action>/", reward_views.grant_action, name="grant_action"),
     path("webhooks/", webhook_views.webhooks, name="webhooks"),
     path("webhooks/add/", webhook_views.webhook_add, name="webhook_add"),
     path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook"),

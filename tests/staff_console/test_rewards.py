@@ -1,0 +1,123 @@
+"""The console's rewards screen: the queues, approve / void / fulfil by staff with the
+permission, the program's cost, the grants as CSV; GET writes nothing."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.staff import PASSWORD_BACKEND
+from fraud.models import FraudFlag
+from rewards.models import Grant
+from rewards.services import grants_approve_due
+from tests.rewards.conftest import activate, judged, program  # noqa: F401 - fixtures
+from tests.staff_console.conftest import staff_with
+
+pytestmark = pytest.mark.django_db
+URL = "/staff/rewards/"
+
+
+@pytest.fixture
+def rewards_staff(client: Client) -> Client:
+    user = staff_with("+79990000011")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="rewards", codename__in=["view_grant", "change_grant"]
+        )
+    )
+    client.force_login(user, backend=PASSWORD_BACKEND)
+    return client
+
+
+@pytest.fixture
+def granted(program, activate, judged, make_member):  # noqa: F811
+    """Two referrals into one inviter: four grants, approved (no hold)."""
+    program(referrer_amount=100, friend_amount=50)
+    inviter = make_member("+79991250001")
+    friends = [make_member(f"+7999125000{n}") for n in (2, 3)]
+    for friend in friends:
+        activate(friend, inviter)
+    judged()
+    grants_approve_due()
+    return inviter, friends
+
+
+def test_staff_without_the_permission_get_403(client, plain_staff, granted):
+    client.force_login(plain_staff, backend=PASSWORD_BACKEND)
+    assert client.get(URL).status_code == 403
+    grant = Grant.objects.first()
+    assert client.post(f"{URL}{grant.pk}/void/").status_code == 403
+    assert Grant.objects.get(pk=grant.pk).state == "approved"
+
+
+def test_the_approved_queue_and_the_cost_of_the_range(rewards_staff, granted):
+    html = rewards_staff.get(URL).content.decode()
+    assert html.count('data-grant-state="approved"') == 4
+    assert re.search(r'data-stat="program_cost" data-unit="points" data-value="300"', html)
+    assert "+7 999 125-00-02" in html
+
+
+def test_a_get_writes_nothing(rewards_staff, granted):
+    with CaptureQueriesContext(connection) as queries:
+        assert rewards_staff.get(URL + "?queue=held").status_code == 200
+    writes = [q["sql"] for q in queries if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"])]
+    # The session's own bookkeeping aside, nothing is written.
+    assert [w for w in writes if "django_session" not in w] == []
+
+
+def test_a_grant_held_by_an_open_flag_is_in_the_held_queue_with_a_link(rewards_staff, granted):
+    inviter, friends = granted
+    now = timezone.now()
+    flag = FraudFlag.objects.create(
+        reason="same_ip",
+        inviter=inviter,
+        subject=friends[0],
+        subject_key=str(friends[0].pk),
+        raised_at=now,
+        updated_at=now,
+    )
+    held = rewards_staff.get(URL + "?queue=held").content.decode()
+    assert f'data-holding-flag="{flag.pk}"' in held
+    # The inviter's grant for that referral, and that referral's own friend grant.
+    assert held.count("data-grant=") == 2
+    approved = rewards_staff.get(URL + "?queue=approved").content.decode()
+    assert approved.count("data-grant=") == 2
+
+
+def test_fulfil_and_void_by_htmx_swap_the_row(rewards_staff, granted):
+    first, second = Grant.objects.order_by("pk")[:2]
+    answer = rewards_staff.post(f"{URL}{first.pk}/fulfil/", HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    assert f'id="grant-{first.pk}"' in answer.content.decode()
+    assert Grant.objects.get(pk=first.pk).state == "fulfilled"
+    # A fulfilled grant is never voided: the row says why, nothing changes.
+    refused = rewards_staff.post(f"{URL}{first.pk}/void/", HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422
+    assert Grant.objects.get(pk=first.pk).state == "fulfilled"
+    # Without JavaScript: a plain form post, then back to the queue.
+    plain = rewards_staff.post(f"{URL}{second.pk}/void/", {"queue": "approved"})
+    assert (plain.status_code, plain["Location"]) == (303, f"{URL}?queue=approved")
+    voided = Grant.objects.get(pk=second.pk)
+    assert (voided.state, voided.reason) == ("voided", "staff")
+
+
+def test_an_unknown_action_or_grant_is_404(rewards_staff, granted):
+    grant = Grant.objects.first()
+    assert rewards_staff.post(f"{URL}{grant.pk}/delete/").status_code == 404
+    assert rewards_staff.post(f"{URL}999999/void/").status_code == 404
+    assert rewards_staff.get(f"{URL}{grant.pk}/void/").status_code == 405
+
+
+def test_the_csv_lists_every_grant_formula_safe(rewards_staff, granted):
+    answer = rewards_staff.get(URL + "export.csv")
+    assert answer.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    assert len(rows) == 1 + 4
+    member_column = rows[0].index("member")
+    assert {row[member_column] for row in rows[1:]} >= {"'+79991250001"}
