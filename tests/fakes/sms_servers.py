@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from tests.fakes.serving import LoopbackServer
+
 # 200 answers of SMS.ru's shape that no careful parser expects.
 ODD_SMSRU = {
     "oops": b'{"status": "OK", "status_code": 100, "sms": "oops"}',
@@ -68,7 +70,7 @@ class Received:
 
 
 @dataclass
-class FakeSmsServer:
+class FakeSmsServer(LoopbackServer):
     kind: str = "smsru"  # or "twilio"
     default: str | int = "ok"
     plan: list[str | int] = field(default_factory=list)
@@ -99,31 +101,7 @@ class FakeSmsServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
-        server.daemon_threads = True
-        server.request_queue_size = 1024  # a burst of hundreds connects at once
-        server.server_bind()
-        server.server_activate()
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeSmsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._serve(Handler, backlog=1024)  # a burst of hundreds connects at once
 
     # ------------------------------------------------------------ answers
     def _next(self, form: dict[str, str], handler: BaseHTTPRequestHandler) -> str | int:

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from urllib.request import Request, urlopen
 
+from tests.fakes.serving import LoopbackServer
+
 
 def report_signature(*, token: str, timestamp: str, body: bytes) -> str:
     """What the Gateway puts in X-Request-Signature: HMAC-SHA256 over
@@ -43,7 +45,7 @@ class Sent:
 
 
 @dataclass
-class FakeTelegramGateway:
+class FakeTelegramGateway(LoopbackServer):
     token: str = "test-gateway-token"
     default: str = "ok"
     plan: list[str] = field(default_factory=list)
@@ -73,28 +75,7 @@ class FakeTelegramGateway:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeTelegramGateway:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._serve(Handler)
 
     # ------------------------------------------------------------ delivery reports
     def report(self, *, request_id: str, status: str, refunded: bool = False) -> int:
