@@ -21,6 +21,21 @@ from tests.deploy.conftest import ROOT, manage, process_env
 SERVE_COMMAND = ["gunicorn", "--config", "site_config/gunicorn.conf.py"]
 
 
+def _shell(
+    command: str, *, cwd: Path, env: dict[str, str], timeout: int = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of the Dockerfile or compose file as their /bin/sh would."""
+    return subprocess.run(  # noqa: S603 - the files' own commands
+        ["/bin/sh", "-c", command],  # noqa: S607 - as the container's shell runs it
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _dockerfile_instructions(keyword: str) -> list[str]:
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
     return [
@@ -54,15 +69,7 @@ def test_image_build_collects_static_files_with_its_placeholder_settings(tmp_pat
         "STATIC_ROOT": str(tmp_path),
     }
 
-    result = subprocess.run(  # noqa: S603 - the Dockerfile's own command
-        ["/bin/sh", "-c", collect],  # noqa: S607 - as the image's shell runs it
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _shell(collect, cwd=ROOT, env=env)
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles.json").exists()
@@ -75,15 +82,7 @@ def test_image_build_compiles_the_translations(tmp_path):
     shutil.copytree(ROOT / "locale", tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo"))
     command = compile_messages.replace("/opt/venv/bin/", f"{Path(sys.executable).parent}/")
 
-    result = subprocess.run(  # noqa: S603 - the Dockerfile's own command
-        ["/bin/sh", "-c", command],  # noqa: S607 - as the image's shell runs it
-        cwd=tmp_path,
-        env={"PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _shell(command, cwd=tmp_path, env={"PATH": os.environ["PATH"]})
 
     assert result.returncode == 0, result.stderr
     assert list((tmp_path / "locale").glob("*/LC_MESSAGES/django.mo"))
@@ -202,15 +201,7 @@ def test_compose_housekeeping_commands_clear_expired_sessions(serve_database_url
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     )
 
-    result = subprocess.run(  # noqa: S603 - the compose file's own commands
-        ["/bin/sh", "-c", once],  # noqa: S607 - as the container's shell runs it
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _shell(once, cwd=ROOT, env=env, timeout=120)
 
     assert result.returncode == 0, result.stderr
     with psycopg.connect(serve_database_url) as connection:
