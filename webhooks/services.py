@@ -202,26 +202,13 @@ def secrets_rekey() -> int:
 
 def _schedule(message_ids: list[int], *, at: datetime | None = None) -> None:
     """Queue delivery jobs in the caller's transaction (the queue lives in the same
-    database): a rollback queues nothing, and no job runs before its message commits.
-
-    Through Django's own connection even inside a worker, whose app talks to the
-    queue through a pool of its own (autocommit, outside this transaction).
-    """
-    from procrastinate import manager
-    from procrastinate.contrib.django.django_connector import DjangoConnector
-    from procrastinate.tasks import configure_task
-
+    database): a rollback queues nothing, and no job runs before its message commits
+    (inside a worker too: its connector queues through Django's connection,
+    events/queue.py)."""
     from webhooks import tasks
 
-    if getattr(settings, "QUEUE_INLINE", False):
-        for message_id in message_ids:
-            tasks.deliver.configure(schedule_at=at).defer(message_id=message_id)
-        return
-    job_manager = manager.JobManager(DjangoConnector())
     for message_id in message_ids:
-        configure_task(
-            name=tasks.deliver.name, job_manager=job_manager, schedule_at=at, queue=tasks.QUEUE
-        ).defer(message_id=message_id)
+        tasks.deliver.configure(schedule_at=at).defer(message_id=message_id)
 
 
 def event_fan_out(event: EventLike) -> list[int]:

@@ -81,11 +81,8 @@ def test_an_activation_reaches_the_endpoint_with_the_documented_fields(
 ):
     """The real publisher (profiles' activation, through the outbox) to the receiver:
     the fields docs/webhooks.md lists for referral.activated, signed."""
-    import profiles.services
     from profiles.services import invite_activate
 
-    if not hasattr(profiles.services, "event_publish"):  # until the publishers land
-        pytest.skip("profiles does not publish its events yet")
     _, secret = services.endpoint_create(url=receiver.url, event_types="referral.activated")
     queue_workers.start(env=WORKER_ENV)
     inviter, friend = make_member(), make_member()
