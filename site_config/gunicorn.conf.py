@@ -55,3 +55,50 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*") if _trusted_pro
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+# --- The background queue beside the server (QUEUE_WORKER_IN_WEB=1) -----------
+# A free PaaS web service has no worker service beside it (render.yaml): with
+# QUEUE_WORKER_IN_WEB=1 the gunicorn master also runs one `manage.py queue_worker`
+# process, starts another if it exits, and stops it (SIGTERM, then its running
+# jobs get graceful_timeout) when the server stops. Production runs workers as a
+# service of their own instead (docs/deploy.md).
+_queue_worker = {"process": None, "stopping": False}
+
+
+def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook
+    if os.environ.get("QUEUE_WORKER_IN_WEB", "0") != "1":
+        return
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def supervise():  # noqa: ANN202
+        while not _queue_worker["stopping"]:
+            process = subprocess.Popen(  # noqa: S603 - our own command
+                [sys.executable, "manage.py", "queue_worker"], cwd=root
+            )
+            _queue_worker["process"] = process
+            server.log.info("queue worker started beside the server (pid %s)", process.pid)
+            code = process.wait()
+            if _queue_worker["stopping"]:
+                return
+            server.log.warning("queue worker exited with %s; starting another in 2 s", code)
+            time.sleep(2)
+
+    threading.Thread(target=supervise, name="queue-worker", daemon=True).start()
+
+
+def on_exit(server):  # noqa: ANN001, ANN201 - gunicorn's hook
+    _queue_worker["stopping"] = True
+    process = _queue_worker["process"]
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=graceful_timeout)
+    except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: it had its time
+        process.kill()

@@ -8,8 +8,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -169,41 +171,63 @@ def test_env_example_lists_every_variable_the_code_reads_and_no_other():
     assert documented - read == set(), "in .env.example but read nowhere"
 
 
-# --- Daily housekeeping in compose ---
+# --- the queue worker in compose (the daily housekeeping is its periodic jobs) ---
 
 
-def test_compose_runs_the_daily_housekeeping_after_migrations():
-    maintenance = _compose()["services"]["maintenance"]
-    script = maintenance["command"][2]
+def test_compose_runs_a_queue_worker_after_migrations():
+    compose = _compose()["services"]
+    worker = compose["worker"]
 
-    assert maintenance["command"][:2] == ["sh", "-c"]
-    assert "purge_challenges" in script and "clearsessions" in script
-    assert script.index("refresh_fraud_flags") < script.index("purge_challenges")
-    assert script.index("rollup_code_counts") < script.index("purge_challenges")
-    assert "purge_member_ips" in script
-    assert "sleep 86400" in script
-    assert maintenance["init"] is True  # SIGTERM reaches the shell: `docker compose stop` is quick
-    assert maintenance["depends_on"] == _compose()["services"]["web"]["depends_on"]
-    assert maintenance["restart"] == "unless-stopped"
+    assert "maintenance" not in compose  # its daily loop is periodic jobs of the queue now
+    assert worker["command"] == ["python", "manage.py", "queue_worker"]
+    assert worker["init"] is True  # SIGTERM reaches the worker: `docker compose stop` is clean
+    assert worker["depends_on"] == compose["web"]["depends_on"]
+    assert worker["restart"] == "unless-stopped"
+    assert "ports" not in worker
 
 
 @pytest.mark.postgres
-def test_compose_housekeeping_commands_clear_expired_sessions(serve_database_url):
-    script = _compose()["services"]["maintenance"]["command"][2].replace("$$", "$")
-    once = script.split(" do ", 1)[1].split(" sleep ", 1)[0]  # one round of the loop
+def test_the_compose_worker_runs_housekeeping_jobs_and_stops_cleanly(serve_database_url):
+    """A housekeeping job queued in the database is run by compose's worker command."""
+    from procrastinate import SyncPsycopgConnector
+    from procrastinate.contrib.django import app
+
+    from auth_flow.tasks import sessions_clear
+
     with psycopg.connect(serve_database_url, autocommit=True) as connection:
         connection.execute(
             "INSERT INTO django_session (session_key, session_data, expire_date)"
             " VALUES ('expired0expired0expired0expired0', 'e30', now() - interval '1 day')"
         )
+    connector = SyncPsycopgConnector(conninfo=serve_database_url)
+    with app.replace_connector(connector):
+        connector.open()
+        try:
+            sessions_clear.defer(timestamp=0)
+        finally:
+            connector.close()
     env = process_env(
         DATABASE_URL=serve_database_url,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     )
+    worker = subprocess.Popen(  # noqa: S603 - the compose file's own command
+        _compose()["services"]["worker"]["command"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with psycopg.connect(serve_database_url) as connection:
+                (left,) = connection.execute("SELECT count(*) FROM django_session").fetchone()
+            if left == 0:
+                break
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=30)[0].decode()
 
-    result = _shell(once, cwd=ROOT, env=env, timeout=120)
-
-    assert result.returncode == 0, result.stderr
-    with psycopg.connect(serve_database_url) as connection:
-        (left,) = connection.execute("SELECT count(*) FROM django_session").fetchone()
-    assert left == 0
+    assert worker.returncode == 0, output

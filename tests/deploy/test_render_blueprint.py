@@ -24,6 +24,7 @@ import psycopg
 import pytest
 import yaml
 from django.core.management import get_commands
+from procrastinate.contrib.django import app
 from psycopg import sql
 
 from core.health import HEALTH_PATH
@@ -120,24 +121,33 @@ def test_the_web_service_migrates_then_runs_the_dockerfiles_server():
     assert web["plan"] == "free"
 
 
-def test_the_cron_job_runs_existing_management_commands_daily():
-    cron = _service("cron")
+def test_the_blueprint_costs_nothing_and_its_web_service_runs_the_queue():
+    services = _blueprint()["services"]
 
-    commands = [shlex.split(step) for step in _shell_steps(cron)]
-
-    assert [argv[:2] for argv in commands] == [["python", "manage.py"]] * len(commands)
-    # The console's daily counts are rolled up before the challenges behind them go.
-    assert [argv[2] for argv in commands] == [
+    # Render's background workers and cron jobs have no free plan: none here.
+    assert [(s["type"], s["plan"]) for s in services] == [("web", "free")]
+    web_env = _environment(_service("web"), database_url="postgres://x")
+    assert web_env["QUEUE_WORKER_IN_WEB"] == "1"
+    # What the cron job ran is periodic jobs of that worker's queue now ...
+    periodic = {task.task.name for task in app.periodic_registry.periodic_tasks.values()}
+    assert {
+        "fraud.ips_purge",
+        "staff_console.code_counts_rollup",
+        "auth_flow.challenges_purge",
+        "auth_flow.sessions_clear",
+        "rewards.grants_approve_due",
+        "events.stalled_jobs_retry",
+    } <= periodic
+    # ... and the commands stay for manual use.
+    assert {
         "refresh_fraud_flags",
         "rollup_code_counts",
         "approve_rewards",
         "purge_challenges",
         "clearsessions",
         "purge_member_ips",
-    ]
-    assert {argv[2] for argv in commands} <= set(get_commands())
-    minute, hour, *every_day = cron["schedule"].split()
-    assert minute.isdigit() and hour.isdigit() and every_day == ["*", "*", "*"]
+        "queue_worker",
+    } <= set(get_commands())
 
 
 def test_every_service_gets_every_variable_production_settings_require():
@@ -145,20 +155,14 @@ def test_every_service_gets_every_variable_production_settings_require():
     assert database["plan"] == "free"
     assert database["ipAllowList"] == []  # reachable only from the account's services
 
-    web, cron = _service("web"), _service("cron")
-    web_env, cron_env = (_environment(s, database_url="postgres://x") for s in (web, cron))
+    web_env = _environment(_service("web"), database_url="postgres://x")
 
     assert web_env.keys() >= REQUIRED
-    assert cron_env.keys() >= REQUIRED
-    for env in (web_env, cron_env):
-        assert (env["DEBUG"], env["SMS_BACKEND"], env["DEMO_MODE"]) == ("0", "demo", "1")
-        assert env["TRUSTED_PROXY_COUNT"] == "2"  # Cloudflare, then Render's proxy
-    # One generated key, shared: the cron job signs nothing, but settings require one.
-    assert cron_env["SECRET_KEY"] == web_env["SECRET_KEY"]
+    assert (web_env["DEBUG"], web_env["SMS_BACKEND"], web_env["DEMO_MODE"]) == ("0", "demo", "1")
+    assert web_env["TRUSTED_PROXY_COUNT"] == "2"  # Cloudflare, then Render's proxy
     assert len(web_env["SECRET_KEY"]) == 44
     # The public host is Render's to name, at run time (settings.py adds it).
     assert "ALLOWED_HOSTS" not in web_env and "CSRF_TRUSTED_ORIGINS" not in web_env
-    assert cron_env["ALLOWED_HOSTS"] == "localhost"
     regions = {s["region"] for s in (*_blueprint()["services"], database)}
     assert len(regions) == 1  # the private network joins services of one region
 
@@ -177,14 +181,6 @@ def test_the_blueprints_environment_passes_the_deploy_checks():
     # Render generates 256 random bits as 44 base64 characters; Django's W009 counts
     # characters (50), not bits, so it is the one warning left, and not a weakness.
     assert issues == {"security.W009"}, result.stderr
-
-
-def test_the_cron_jobs_environment_loads_the_production_settings():
-    cron_env = _environment(_service("cron"), database_url="postgres://referral:x@db/referral")
-
-    result = manage("check", env=_process_env(cron_env))
-
-    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture
@@ -220,8 +216,13 @@ def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, 
         connection.close()
 
 
+def _queue_workers(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        return connection.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0]
+
+
 @pytest.mark.postgres
-def test_the_web_service_command_migrates_an_empty_database_and_serves_its_host(
+def test_the_web_service_command_migrates_an_empty_database_and_serves_its_host_with_a_worker(
     fresh_database, tmp_path
 ):
     port = free_port()
@@ -266,9 +267,20 @@ def test_the_web_service_command_migrates_an_empty_database_and_serves_its_host(
         wrong_host, _, _ = _get(
             port, "/", {"Host": "attacker.example", "X-Forwarded-Proto": "https"}
         )
+        # One queue worker beside gunicorn, registered in the queue's table.
+        while _queue_workers(fresh_database) != 1:
+            assert time.monotonic() < deadline + 30, log.read_text()
+            time.sleep(0.2)
+        # SIGTERM to gunicorn alone (as Render sends it): it stops its worker too.
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        stopped = _queue_workers(fresh_database)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+    assert stopped == 0, log.read_text()  # the worker said goodbye (a clean stop)
 
     assert status == 200, log.read_text()
     assert page_status == 200, log.read_text()
@@ -276,22 +288,3 @@ def test_the_web_service_command_migrates_an_empty_database_and_serves_its_host(
     assert headers.get("Strict-Transport-Security", "").startswith("max-age=")
     assert wrong_host == 400
     assert "Applying profiles.0001" in log.read_text()
-
-
-@pytest.mark.postgres
-def test_the_cron_jobs_command_runs_against_a_migrated_database(fresh_database):
-    cron_env = _environment(_service("cron"), database_url=fresh_database)
-    migrated = manage("migrate", "--noinput", env=_process_env(cron_env))
-    assert migrated.returncode == 0, migrated.stderr
-
-    result = subprocess.run(  # noqa: S603 - the blueprint's own command
-        shlex.split(_service("cron")["dockerCommand"]),
-        cwd=ROOT,
-        env=_process_env(cron_env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr
