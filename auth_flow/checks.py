@@ -3,7 +3,7 @@ from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
 from auth_flow.sms import sms_backend_classes
-from auth_flow.sms.guards import unknown_number_types
+from auth_flow.sms.guards import blocked_prefix_errors, unknown_number_types
 
 OTP_LIMITS = (
     "OTP_TTL",
@@ -13,6 +13,8 @@ OTP_LIMITS = (
     "OTP_IP_HOURLY",
     "OTP_GLOBAL_HOURLY",
     "OTP_REGION_HOURLY",
+    "OTP_PREFIX_HOURLY",
+    "OTP_PREFIX_DIGITS",
 )
 
 
@@ -37,6 +39,12 @@ def sms_configuration_errors() -> list[str]:
         )
     for backend_class in classes:
         errors.extend(backend_class.configuration_errors())
+    if not 0 <= settings.OTP_DEVICE_HOURLY < settings.OTP_GLOBAL_HOURLY:
+        errors.append(
+            "OTP_DEVICE_HOURLY must be at least 0 and below OTP_GLOBAL_HOURLY (strangers get "
+            "the difference)."
+        )
+    errors.extend(blocked_prefix_errors(settings.OTP_BLOCKED_PREFIXES))
     unknown = unknown_number_types(settings.OTP_NUMBER_TYPES)
     if unknown:
         errors.append(f"OTP_NUMBER_TYPES has unknown types: {', '.join(unknown)}.")

@@ -134,14 +134,17 @@ class SmsUnavailable(DomainError):
 
 
 class SmsBudgetExhausted(DomainError):
-    """The hour's budget of codes (for everyone, or for this country code) is spent."""
+    """The hour's budget of codes (for everyone, this country code or this range) is spent."""
 
     code = "sms_budget_exhausted"
     status = 503
 
-    def __init__(self, retry_after: int, *, key: str = "", window_start: object = None) -> None:
+    def __init__(
+        self, retry_after: int, *, key: str = "", window_start: object = None, limit: int = 0
+    ) -> None:
         retry_after = max(1, retry_after)
         self.key = key
+        self.limit = limit
         self.window_start = window_start
         super().__init__(
             _("Too many codes are being sent right now. Please try again in %(wait)s.")

@@ -126,7 +126,10 @@ def challenge_issue(
         raise
     try:
         # After the challenge's commit, so a throttled request never touches the budgets.
-        budget_take(country_code=country_code, now=challenge.created_at)
+        # A valid device token draws on the device holders' budget (budgets.py).
+        budget_take(
+            phone=phone, country_code=country_code, device=bool(device), now=challenge.created_at
+        )
     except SmsBudgetExhausted as error:
         _challenge_void(challenge=challenge)
         budget_refused(error)
@@ -294,7 +297,12 @@ def _delivery_failed(
         delivery=Challenge.Delivery.FAILED,
         delivery_updated_at=timezone.now(),
     )
-    budget_give_back(country_code=country_code, created_at=challenge.created_at)
+    budget_give_back(
+        phone=phone,
+        country_code=country_code,
+        device=bool(challenge.device),
+        created_at=challenge.created_at,
+    )
     if not log:  # the caller logged it already, with its traceback
         return
     logger.warning(

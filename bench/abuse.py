@@ -12,6 +12,15 @@ code, that guesses without the attacker's own challenge count nothing, and that
 the member's device still gets a code while the attacker holds the phone at its
 daily limit. Then shows that rotating phones (and forging X-Forwarded-For) from
 one IP stops at the per-IP hourly limit.
+
+    .venv/bin/python -m bench.abuse --pump
+
+A pumping run with the default budgets, from thousands of client addresses
+(127.x.y.z on loopback): one range, then the whole +7 country code, then mobiles of
+twelve other countries, then an attacker with 250 device tokens of its own numbers.
+Prints the codes each phase got sent (the bill), checks that strangers stop at
+OTP_GLOBAL_HOURLY - OTP_DEVICE_HOURLY and everyone at OTP_GLOBAL_HOURLY, and that
+members' devices in the spent country get their codes before the farmed tokens come.
 """
 
 from __future__ import annotations
@@ -213,7 +222,137 @@ def run(*, ip_hourly: int = 30) -> tuple[Siege, tuple[int, int, set[str]], dict[
     return result, rotation, env
 
 
+# Countries whose example mobile numbers the pumping run varies (beside +7).
+PUMP_REGIONS = ("GB", "DE", "FR", "IT", "ES", "US", "BR", "IN", "TR", "PL", "NL", "ID")
+
+
+def random_mobiles(rng: random.Random, region: str, count: int) -> list[str]:
+    """`count` valid mobile numbers of `region`, varied from its example number."""
+    import phonenumbers
+
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    national = str(example.national_number)
+    found: set[str] = set()
+    while len(found) < count:
+        digits = national[:-5] + f"{rng.randrange(100_000):05d}"
+        number = phonenumbers.parse(f"+{example.country_code}{digits}")
+        if phonenumbers.is_valid_number(number):
+            found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Pump:
+    # Phase name -> (requests, codes sent): a code sent is a message billed.
+    phases: dict[str, tuple[int, int]]
+    members: tuple[int, int]  # device holders in the spent country: asked, got 202
+    budgets: dict[str, int]  # SendBudget rows of the hour: key -> used
+    seconds: float
+
+    @property
+    def strangers_sent(self) -> int:
+        return sum(sent for name, (_, sent) in self.phases.items() if name != "farmed tokens")
+
+    @property
+    def total_sent(self) -> int:
+        return sum(sent for _, sent in self.phases.values()) + self.members[1]
+
+
+async def pump(urls: list[str], database_url: str, secret_key: str) -> Pump:
+    rng = random.Random(17)  # noqa: S311 - an attacker's numbers, not a secret
+    clients = iter(range(1, 250 * 250))
+
+    async def ask(phones: list[str], tokens: dict[str, str] | None = None) -> int:
+        sent = 0
+        for start in range(0, len(phones), 100):
+            batch = []
+            for index, phone in enumerate(phones[start : start + 100]):
+                client = next(clients)
+                body = {"phone": phone}
+                if tokens:
+                    body["device_token"] = tokens[phone]
+                batch.append(
+                    http(
+                        urls[index % 2],
+                        "POST",
+                        "/api/v1/auth/code/",
+                        body=body,
+                        source=f"127.{client // 250 % 250}.{client % 250}.{rng.randrange(1, 250)}",
+                    )
+                )
+            for reply in await asyncio.gather(*batch):
+                if reply.status == 202:
+                    sent += 1
+                elif reply.json().get("code") != "sms_budget_exhausted":
+                    raise RuntimeError(f"answered {reply.status}: {reply.body[:200]!r}")
+        return sent
+
+    one_range = [f"+7999550{index:04d}" for index in range(300)]
+    country = [f"+79{rng.randrange(10, 99)}{rng.randrange(10_000_000):07d}" for _ in range(600)]
+    world = [phone for region in PUMP_REGIONS for phone in random_mobiles(rng, region, 125)]
+    members = [f"+7912{index:07d}" for index in range(20)]
+    farmed = [f"+7913{index:07d}" for index in range(250)]
+    tokens = {phone: member_device_token(phone, secret_key) for phone in members + farmed}
+    started = time.monotonic()
+    phases = {}
+    for name, phones in (("one range", one_range), ("+7", country), ("12 countries", world)):
+        phases[name] = (len(phones), await ask(phones))
+    member_sent = await ask(members, tokens)
+    phases["farmed tokens"] = (len(farmed), await ask(farmed, tokens))
+    seconds = time.monotonic() - started
+    with psycopg.connect(database_url) as db:
+        rows = db.execute("SELECT key, used FROM auth_flow_sendbudget").fetchall()
+    return Pump(phases, (len(members), member_sent), dict(rows), seconds)
+
+
+def run_pump() -> tuple[Pump, dict[str, str]]:
+    database_url = recreate_database(DATABASE)
+    env = server_env(
+        database_url,
+        SMS_BACKEND="console",
+        OTP_SEND_DELAY="0,0",
+        # The defaults (site_config/settings/sign_in.py), written out.
+        OTP_GLOBAL_HOURLY="1000",
+        OTP_DEVICE_HOURLY="200",
+        OTP_REGION_HOURLY="200",
+        OTP_PREFIX_HOURLY="20",
+        OTP_PREFIX_DIGITS="6",
+    )
+    with (
+        Server("threaded", free_port(), env, workers=1) as one,
+        Server("threaded", free_port(), env, workers=1) as two,
+    ):
+        result = asyncio.run(pump([one.url, two.url], database_url, env["SECRET_KEY"]))
+    return result, env
+
+
+def main_pump() -> None:
+    result, env = run_pump()
+    cap = int(env["OTP_GLOBAL_HOURLY"])
+    strangers_cap = cap - int(env["OTP_DEVICE_HOURLY"])
+    print("pumping run: two app processes, default budgets, one clock hour")
+    for name, (asked, sent) in result.phases.items():
+        print(f"  {name:14} {asked:5} requests, {sent:4} codes sent")
+    asked, sent = result.members
+    print(f"  members' devices in the spent +7: {sent} of {asked} got their code")
+    print(
+        f"  strangers sent {result.strangers_sent} (bound {strangers_cap}), everyone"
+        f" {result.total_sent} (bound {cap}); budgets {dict(sorted(result.budgets.items())[:4])}"
+        f"...; {result.seconds:.1f} s"
+    )
+    assert result.phases["one range"][1] == int(env["OTP_PREFIX_HOURLY"]), "the range's budget"
+    assert result.budgets["cc:7"] == int(env["OTP_REGION_HOURLY"]), "the country's budget"
+    assert result.strangers_sent == strangers_cap, "strangers reached the devices' part"
+    assert sent == asked, "strangers locked members' devices out"
+    assert result.total_sent == cap == result.budgets["global"], "the bill passed the global budget"
+
+
 def main() -> None:
+    import sys
+
+    if "--pump" in sys.argv:
+        main_pump()
+        return
     result, (issued, refused, reasons), env = run()
     limit = int(env["OTP_PHONE_DAILY"]) * 3
     print("abuse: one phone, two app processes, one simulated day")

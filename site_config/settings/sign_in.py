@@ -43,8 +43,21 @@ OTP_NUMBER_TYPES: list[str] = env.list(
     "OTP_NUMBER_TYPES", default=["MOBILE", "FIXED_LINE_OR_MOBILE"]
 )
 OTP_ALLOWED_REGIONS: list[str] = env.list("OTP_ALLOWED_REGIONS", default=[])
+# Codes sent per clock hour (auth_flow/sms/budgets.py): everyone together (the worst
+# bill); of that, the last OTP_DEVICE_HOURLY only for requests with a valid device
+# token; strangers per country calling code and per range (the first
+# OTP_PREFIX_DIGITS digits of the E.164 number, country code included).
 OTP_GLOBAL_HOURLY = env.int("OTP_GLOBAL_HOURLY", default=1000)
+OTP_DEVICE_HOURLY = env.int("OTP_DEVICE_HOURLY", default=200)
 OTP_REGION_HOURLY = env.int("OTP_REGION_HOURLY", default=200)
+OTP_PREFIX_HOURLY = env.int("OTP_PREFIX_HOURLY", default=20)
+OTP_PREFIX_DIGITS = env.int("OTP_PREFIX_DIGITS", default=6)
+# E.164 prefixes no code goes to: ranges billed as international inside another
+# country's code, and satellite / international networks (auth_flow/sms/guards.py).
+OTP_BLOCKED_PREFIXES: list[str] = env.list(
+    "OTP_BLOCKED_PREFIXES",
+    default=["+7840", "+7940", "+7850", "+7998", "+870", "+881", "+882", "+883", "+979"],
+)
 
 # Telegram Gateway (SMS_BACKEND=telegram,...): codes by Telegram, about $0.01 each and
 # refunded when undelivered within the code's lifetime (auth_flow/sms/telegram.py).

@@ -59,6 +59,31 @@ def test_a_mobile_outside_the_allowed_regions_is_refused(smsru, settings):
     assert len(smsru.received) == 1
 
 
+@pytest.mark.parametrize("phone", ["+79407123456", "+79409123456", "+78402212345", "+79981234567"])
+def test_ranges_billed_as_international_inside_plus_7_are_refused(smsru, settings, phone):
+    # Abkhazia (+7 940 mobile, +7 840 fixed) and South Ossetia (+7 998) are "RU" to
+    # phonenumbers, so the region list alone lets them through.
+    settings.OTP_ALLOWED_REGIONS = ["RU"]
+    assert_error(ask(phone), 400, "phone_not_allowed", field="phone")
+    assert smsru.received == []
+    assert not Challenge.objects.filter(phone=phone).exists()
+
+
+def test_blocked_prefixes_are_a_setting(smsru, settings):
+    settings.OTP_BLOCKED_PREFIXES = ["+7 999 12"]
+    assert_error(ask("+79991234567"), 400, "phone_not_allowed", field="phone")
+    assert ask("+79991334567").status_code == 202
+    settings.OTP_BLOCKED_PREFIXES = []
+    assert ask("+79407123456", ip="198.51.100.11").status_code == 202
+
+
+def test_a_blocked_prefix_that_is_not_a_prefix_stops_the_start(settings):
+    from auth_flow.checks import sms_configuration_errors
+
+    settings.OTP_BLOCKED_PREFIXES = ["+7940", "Abkhazia"]
+    assert any("OTP_BLOCKED_PREFIXES" in error for error in sms_configuration_errors())
+
+
 def test_the_test_numbers_are_mobile_and_go_through(smsru, new_phone):
     assert ask(new_phone()).status_code == 202
     assert ask("+12025550143").status_code == 202  # US numbers: fixed line or mobile
@@ -87,6 +112,7 @@ def test_web_form_refuses_a_premium_number_on_the_phone_field(client, smsru):
 
 def test_global_budget_answers_503_with_the_end_of_the_hour(smsru, settings, new_phone, caplog):
     settings.OTP_GLOBAL_HOURLY = 3
+    settings.OTP_DEVICE_HOURLY = 0  # strangers may use the whole budget
     for index in range(3):
         assert ask(new_phone(), ip=f"198.51.100.{index + 20}").status_code == 202
 
@@ -114,8 +140,69 @@ def test_region_budget_is_per_country_calling_code(smsru, settings, new_phone):
     assert SendBudget.objects.get(key="cc:7").used == 2
 
 
+def ask_as_device(phone: str, token: str, ip: str = "198.51.100.60"):  # noqa: ANN201
+    body = {"phone": phone, "device_token": token}
+    return APIClient(REMOTE_ADDR=ip).post(CODE_URL, body, format="json")
+
+
+def test_a_prefix_budget_stops_one_range_and_leaves_the_rest_of_the_country(smsru, settings):
+    settings.OTP_PREFIX_HOURLY = 2
+    pumped = [f"+7999550{index:04d}" for index in range(3)]
+    assert ask(pumped[0], ip="198.51.100.61").status_code == 202
+    assert ask(pumped[1], ip="198.51.100.62").status_code == 202
+    assert_error(ask(pumped[2], ip="198.51.100.63"), 503, "sms_budget_exhausted")
+    # Another range of the same country code still gets its codes.
+    assert ask("+79996601234", ip="198.51.100.64").status_code == 202
+    assert SendBudget.objects.get(key="px:799955").used == 2
+    assert SendBudget.objects.get(key="cc:7").used == 3
+
+
+def test_strangers_who_spent_the_country_and_the_range_leave_device_holders_their_codes(
+    smsru, settings, make_member
+):
+    from auth_flow.devices import device_token_issue
+
+    settings.OTP_REGION_HOURLY = 3
+    settings.OTP_PREFIX_HOURLY = 2
+    member = make_member(phone="+79995509999")
+    stranger_phones = [f"+7999550{index:04d}" for index in range(2)] + ["+79996600000"]
+    for index, phone in enumerate(stranger_phones):
+        assert ask(phone, ip=f"198.51.100.{70 + index}").status_code == 202
+    # The member's number, asked by a stranger, answers as an unknown one of the range.
+    as_stranger = ask(str(member.phone), ip="198.51.100.75")
+    unknown = ask("+79995508888", ip="198.51.100.76")
+    assert_error(as_stranger, 503, "sms_budget_exhausted")
+    assert_error(unknown, 503, "sms_budget_exhausted")
+    assert as_stranger.json() == unknown.json()
+    # The member's own app, with its device token, still gets its code.
+    token = device_token_issue(phone=str(member.phone))
+    assert ask_as_device(str(member.phone), token).status_code == 202
+    # A forged or another number's token is a stranger's.
+    assert_error(ask_as_device("+79995507777", token), 503, "sms_budget_exhausted")
+
+
+def test_strangers_cannot_reach_the_device_holders_part_of_the_global_budget(
+    smsru, settings, new_phone
+):
+    from auth_flow.devices import device_token_issue
+
+    settings.OTP_GLOBAL_HOURLY = 3
+    settings.OTP_DEVICE_HOURLY = 1
+    assert ask(new_phone(), ip="198.51.100.80").status_code == 202
+    assert ask(new_phone(), ip="198.51.100.81").status_code == 202
+    assert_error(ask(new_phone(), ip="198.51.100.82"), 503, "sms_budget_exhausted")
+    member = new_phone()
+    assert ask_as_device(member, device_token_issue(phone=member)).status_code == 202
+    # Everyone together stays within the global budget: the worst hourly bill.
+    other = new_phone()
+    assert_error(ask_as_device(other, device_token_issue(phone=other)), 503, "sms_budget_exhausted")
+    assert SendBudget.objects.get(key="global").used == 3
+    assert len(smsru.received) == 3
+
+
 def test_a_failed_send_gives_its_budget_back(smsru, settings, new_phone):
     settings.OTP_GLOBAL_HOURLY = 1
+    settings.OTP_DEVICE_HOURLY = 0  # strangers may use the whole budget
     smsru.default = "http500"
     assert_error(ask(new_phone(), ip="198.51.100.50"), 503, "sms_unavailable")
     smsru.default = "ok"

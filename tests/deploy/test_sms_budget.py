@@ -42,6 +42,7 @@ def test_budget_holds_across_two_servers_under_a_parallel_burst(serve, serve_dat
             "SMSRU_API_ID": "budget-test",
             "SMSRU_BASE_URL": fake.url,
             "OTP_GLOBAL_HOURLY": str(BUDGET),
+            "OTP_DEVICE_HOURLY": "0",  # strangers may use the whole budget
             "OTP_IP_HOURLY": "1000",  # every request comes from 127.0.0.1
         }
         servers = [serve(**env), serve(**env)]
