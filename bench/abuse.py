@@ -230,14 +230,23 @@ def random_mobiles(rng: random.Random, region: str, count: int) -> list[str]:
     """`count` valid mobile numbers of `region`, varied from its example number."""
     import phonenumbers
 
-    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    mobile = phonenumbers.PhoneNumberType.MOBILE
+    example = phonenumbers.example_number_for_type(region, mobile)
     national = str(example.national_number)
+    # Any mobile range of the country (for +7 all but the ranges refused outright).
+    keep = 1
     found: set[str] = set()
     while len(found) < count:
-        digits = national[:-5] + f"{rng.randrange(100_000):05d}"
+        digits = national[:keep] + "".join(str(rng.randrange(10)) for _ in national[keep:])
         number = phonenumbers.parse(f"+{example.country_code}{digits}")
-        if phonenumbers.is_valid_number(number):
-            found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if (
+            phonenumbers.is_valid_number(number)
+            and phonenumbers.number_type(number)
+            in (mobile, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+            and not phone.startswith(("+7940", "+7998"))
+        ):
+            found.add(phone)
     return sorted(found)
 
 
@@ -288,7 +297,7 @@ async def pump(urls: list[str], database_url: str, secret_key: str) -> Pump:
         return sent
 
     one_range = [f"+7999550{index:04d}" for index in range(300)]
-    country = [f"+79{rng.randrange(10, 99)}{rng.randrange(10_000_000):07d}" for _ in range(600)]
+    country = random_mobiles(rng, "RU", 600)
     world = [phone for region in PUMP_REGIONS for phone in random_mobiles(rng, region, 125)]
     members = [f"+7912{index:07d}" for index in range(20)]
     farmed = [f"+7913{index:07d}" for index in range(250)]
