@@ -44,6 +44,8 @@ def sms_configuration_errors() -> list[str]:
             "OTP_DEVICE_HOURLY must be at least 0 and below OTP_GLOBAL_HOURLY (strangers get "
             "the difference)."
         )
+    if settings.OTP_PREFIX_DIGITS > 13:  # the budget's key: "px:" and the digits, 16 at most
+        errors.append("OTP_PREFIX_DIGITS must be 13 or less.")
     errors.extend(blocked_prefix_errors(settings.OTP_BLOCKED_PREFIXES))
     unknown = unknown_number_types(settings.OTP_NUMBER_TYPES)
     if unknown:
