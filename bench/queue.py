@@ -74,11 +74,23 @@ def main() -> None:
             "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
             "TEST_WORKER_IMPORTS": "bench_queue_handler",
         }
+        spawned = time.monotonic()
         worker = subprocess.Popen(  # noqa: S603 - our own command
             [sys.executable, "-m", "tests.fakes.run_worker"], cwd=ROOT, env=env
         )
         try:
-            time.sleep(4)  # the worker is up and listening
+            from django.db import connection
+
+            deadline = time.monotonic() + 120
+            while True:  # the worker is up (registered) and listening
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT count(*) FROM procrastinate_workers")
+                    if cursor.fetchone()[0]:
+                        break
+                assert time.monotonic() < deadline, "the worker did not start"
+                time.sleep(0.2)
+            started_at = time.monotonic()
+            time.sleep(1)
             committed: dict[str, float] = {}
             for _ in range(args.events):
                 with transaction.atomic():
@@ -87,7 +99,7 @@ def main() -> None:
                 time.sleep(0.005)
             deadline = time.monotonic() + 60
             while len(log.read_text().splitlines()) < args.events:
-                assert time.monotonic() < deadline, "events lost"
+                assert time.monotonic() < deadline, "not every event was handled within 60 s"
                 time.sleep(0.1)
         finally:
             worker.terminate()
@@ -96,6 +108,7 @@ def main() -> None:
             (float(at) - committed[pk]) * 1000
             for pk, at in (line.split() for line in log.read_text().splitlines())
         )
+    print(f"worker registered after start: waited {started_at - spawned:.1f} s")  # noqa: T201
     p95 = lags[int(len(lags) * 0.95) - 1]
     print(  # noqa: T201
         f"commit -> handler start, {len(lags)} events, 1 worker: "
