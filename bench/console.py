@@ -1,6 +1,6 @@
 """The operator's console at full size: is every page fast enough?
 
-    .venv/bin/python -m bench.console [--members 100000] [--requests 30]
+    .venv/bin/python -m bench.console [--members 100000] [--grants 200000] [--requests 30]
 
 Seeds, in a database of its own (`referral_bench_console`), 100,000 members of
 whom 100,000 entered a friend's code (plus the 1,000 they started from) and
@@ -9,6 +9,8 @@ once (`manage.py refresh_fraud_flags`, as cron would) and serves the app with
 `make serve`. Prints the p95 of each console page (each range, full page and
 htmx fragment, the flags list, a leaderboard page) over sequential requests
 from a staff session, and the CSV export's time to first byte and in total.
+Then 200,000 reward grants (a referrer and a friend grant per activation, in every
+state), and the rewards screen's queues (/staff/rewards/) at that size.
 Targets: every page ≤ 300 ms at p95; the export's first byte ≤ 1 s.
 """
 
@@ -112,6 +114,56 @@ def seed(members: int, challenges: int, roots: int = 1000) -> None:
         cursor.execute("ANALYZE")
 
 
+def seed_grants(grants: int) -> int:
+    """A referrer and a friend grant per activation (newest activations first) until
+    `grants`, spread over the states as a running program's ledger is."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from profiles.models import User
+    from rewards.models import Grant
+
+    rng = random.Random(grants)  # noqa: S311 - test data
+    now = timezone.now()
+    batch, made = [], 0
+    activated = User.objects.filter(referred_by__isnull=False).values_list(
+        "pk", "referred_by_id", "activated_at"
+    )
+    for pk, inviter, at in activated.iterator(chunk_size=5000):
+        for member, kind in ((inviter, "referrer"), (pk, "friend")):
+            state = rng.choices(["pending", "approved", "fulfilled", "voided"], [3, 4, 2, 1])[0]
+            batch.append(
+                Grant(
+                    member_id=member,
+                    kind=kind,
+                    referral_id=pk,
+                    referral_key=f"bench{pk}",
+                    amount=100 if kind == "referrer" else 50,
+                    unit="points",
+                    state=state,
+                    reason="staff" if state == "voided" else "",
+                    activated_at=at,
+                    created_at=at,
+                    available_at=at + timedelta(days=14),
+                    approved_at=at + timedelta(days=14)
+                    if state in ("approved", "fulfilled")
+                    else None,
+                    fulfilled_at=now if state == "fulfilled" else None,
+                    voided_at=now if state == "voided" else None,
+                )
+            )
+            made += 1
+        if len(batch) >= 10000:
+            Grant.objects.bulk_create(batch)
+            batch = []
+        if made >= grants:
+            break
+    Grant.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return made
+
+
 def staff_cookie() -> dict[str, str]:
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
@@ -171,6 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--challenges", type=int, default=200_000)
+    parser.add_argument("--grants", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
 
@@ -194,6 +247,9 @@ def main() -> None:
     from fraud.models import FraudFlag
 
     print(f"flags raised: {FraudFlag.objects.count():,}")
+    started = time.perf_counter()
+    made = seed_grants(args.grants)
+    print(f"seeded {made:,} reward grants in {time.perf_counter() - started:.1f} s")
     cookie = staff_cookie()
     htmx = {**cookie, "HX-Request": "true", "HX-Target": "range-section"}
     pages = [
@@ -207,6 +263,10 @@ def main() -> None:
         ("flags", "/staff/flags/", cookie),
         ("flags ?reason=burst", "/staff/flags/?reason=burst", cookie),
         ("htmx flags ?reason=same_ip", "/staff/flags/?reason=same_ip", {**cookie, "HX-Request": "true"}),
+        ("rewards ?queue=approved", "/staff/rewards/?queue=approved", cookie),
+        ("rewards ?queue=pending&range=90d", "/staff/rewards/?queue=pending&range=90d", cookie),
+        ("rewards ?queue=held", "/staff/rewards/?queue=held", cookie),
+        ("htmx rewards ?queue=approved&page=40", "/staff/rewards/?queue=approved&page=40", {**cookie, "HX-Request": "true"}),
     ]  # fmt: skip
     with Server("threaded", free_port(), env) as server:
         results = [

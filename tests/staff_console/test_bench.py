@@ -3,9 +3,10 @@ rules find the patterns it plants. The figures themselves live in the bench."""
 
 import pytest
 
-from bench.console import seed
+from bench.console import seed, seed_grants
 from fraud.models import FraudFlag
 from fraud.services import flags_refresh
+from rewards.models import Grant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -23,3 +24,9 @@ def test_the_bench_seed_serves_every_console_page(staff_client):
     assert fragment.status_code == 200
     rows = b"".join(staff_client.get("/staff/export.csv").streaming_content).count(b"\n")
     assert rows == 1 + 45 + 450 + 1  # header, the seeds, the operator
+
+
+def test_the_grants_seed_fills_the_rewards_queues():
+    seed(members=60, challenges=0, roots=5)
+    assert seed_grants(100) == 100
+    assert set(Grant.objects.values_list("state", flat=True)) >= {"pending", "approved"}
