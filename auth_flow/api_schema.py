@@ -12,6 +12,7 @@ from auth_flow.errors import (
     CodeExpired,
     CodeInvalid,
     CodeNotRequested,
+    CodeReplaced,
     CodeUsed,
     PhoneNotAllowed,
     SmsBudgetExhausted,
@@ -178,12 +179,14 @@ TOKEN_OBTAIN = dict(
 
 TOKEN_OBTAIN_ERRORS = {
     400: error_response(
-        "A wrong, expired or used-up code; no code requested with this `challenge` "
+        "A wrong, expired or used-up code; an older code after a newer one was sent "
+        "(`code_replaced`: costs no attempt); no code requested with this `challenge` "
         "(missing, unknown, or another number's: nothing is counted); invalid fields.",
         domain_error_example(CodeInvalid(2)),
         domain_error_example(CodeAttemptsExhausted()),
         domain_error_example(CodeExpired()),
         domain_error_example(CodeUsed()),
+        domain_error_example(CodeReplaced()),
         domain_error_example(CodeNotRequested()),
         validation_example("code", "The code is 4 digits."),
         validation_example("challenge", "This field is required."),

@@ -75,6 +75,18 @@ class CodeNotRequested(CodeError):
         super().__init__(_("There is no active code for this number. Ask for a new one."))
 
 
+class CodeReplaced(CodeError):
+    """An older code of this requester, after a newer one was sent: not a wrong guess,
+    so it costs no attempt."""
+
+    code = "code_replaced"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("A newer code was sent: this one no longer works. Enter the code from the latest message.")
+        )
+
+
 class CodeUsed(CodeError):
     code = "code_used"
 

@@ -29,6 +29,16 @@ class Challenge(models.Model):
     # The requester's device (a keyed hash of its id; blank for a stranger): a device
     # counts its code requests against its own budget, not the phone's shared one.
     device = models.CharField(_("device"), max_length=64, blank=True, default="")
+    # The newer code that replaced this one (state `replaced`): typing this code on
+    # the newer one's screen answers code_replaced instead of costing an attempt.
+    replaced_by = models.ForeignKey(
+        "self",
+        verbose_name=_("replaced by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced",
+    )
 
     # Delivery: which provider took the message, its id there, and what became of it.
     class Delivery(models.TextChoices):

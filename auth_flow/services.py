@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from auth_flow.devices import device_token_issue, device_token_verify
 from auth_flow.errors import (
@@ -26,12 +25,14 @@ from auth_flow.errors import (
     CodeExpired,
     CodeInvalid,
     CodeNotRequested,
+    CodeReplaced,
     CodeUsed,
     PhoneNotAllowed,
     SmsBudgetExhausted,
     SmsFallbackUnavailable,
     SmsUnavailable,
 )
+from auth_flow.messages import otp_sms_text
 from auth_flow.models import Challenge
 from auth_flow.sms import (
     NumberRefused,
@@ -140,7 +141,7 @@ def challenge_issue(
     try:
         sent = sms_send(
             phone=phone,
-            text=gettext("Your sign-in code: %(code)s") % {"code": code},
+            text=otp_sms_text(code=code),
             code=code,
             skip_channels=("telegram",) if by_sms else (),
         )
@@ -266,12 +267,16 @@ def _older_codes_replace(*, challenge: Challenge, mine: Q) -> None:
     # Only codes still pending: one used or locked meanwhile keeps its state (a
     # row a verification holds is re-checked once it commits). Only older ones:
     # anyone else's code, and the new one, stay answerable.
-    Challenge.objects.filter(
+    older = Challenge.objects.filter(
         mine,
         phone=challenge.phone,
         state=Challenge.State.PENDING,
         created_at__lte=challenge.created_at,
-    ).exclude(pk=challenge.pk).update(state=Challenge.State.REPLACED)
+    ).exclude(pk=challenge.pk)
+    # Codes those had replaced point at the newest too: any older code of this
+    # requester typed on its screen is recognised as replaced.
+    Challenge.objects.filter(replaced_by__in=older.values("pk")).update(replaced_by=challenge)
+    older.update(state=Challenge.State.REPLACED, replaced_by=challenge)
 
 
 def _challenge_void(*, challenge: Challenge) -> None:
@@ -426,6 +431,9 @@ def _challenge_attempt(
     if challenge.state == Challenge.State.LOCKED:
         logger.info("code failed reason=locked phone=%s", masked)
         return CodeAttemptsExhausted()
+    if challenge.state == Challenge.State.REPLACED:
+        logger.info("code failed reason=replaced phone=%s", masked)
+        return CodeReplaced()
     if challenge.state != Challenge.State.PENDING:
         logger.info("code failed reason=%s phone=%s", challenge.state, masked)
         return CodeNotRequested()
@@ -433,7 +441,12 @@ def _challenge_attempt(
     if challenge.expires_at <= now:
         logger.info("code failed reason=expired phone=%s", masked)
         return CodeExpired()
-    if not hmac.compare_digest(challenge.code_hash, code_hash(phone=phone, code=code)):
+    typed = code_hash(phone=phone, code=code)
+    if not hmac.compare_digest(challenge.code_hash, typed):
+        if _replaced_code(challenge=challenge, typed=typed):
+            # The code of an older SMS of this requester: no guess, costs nothing.
+            logger.info("code failed reason=replaced phone=%s", masked)
+            return CodeReplaced()
         challenge.attempts_left -= 1
         if challenge.attempts_left <= 0:
             challenge.state = Challenge.State.LOCKED
@@ -454,6 +467,12 @@ def _challenge_attempt(
     user, created = member_get_or_create(phone=phone, ip=ip)
     logger.info("code verified phone=%s ip=%s new_member=%s", masked, ip, created)
     return SignIn(user=user, created=created, device_token=device_token_issue(phone=phone))
+
+
+def _replaced_code(*, challenge: Challenge, typed: str) -> bool:
+    """Whether `typed` (a code hash) is that of a code `challenge` replaced."""
+    older = Challenge.objects.filter(replaced_by=challenge).values_list("code_hash", flat=True)
+    return any(hmac.compare_digest(stored, typed) for stored in older)
 
 
 def challenges_purge(*, older_than: timedelta = DAY, batch_size: int = 5000) -> int:

@@ -15,6 +15,9 @@ OTP_PHONE_HOURLY = env.int("OTP_PHONE_HOURLY", default=5)
 OTP_PHONE_DAILY = env.int("OTP_PHONE_DAILY", default=10)
 OTP_IP_HOURLY = env.int("OTP_IP_HOURLY", default=30)
 OTP_SEND_DELAY: list[float] = env.list("OTP_SEND_DELAY", cast=float, default=[1.0, 2.0])
+# The host of the SMS's last line `@<host> #<code>` (WebOTP / iOS autofill offer the
+# code on that site only). Empty: the first of ALLOWED_HOSTS that is a name.
+OTP_ORIGIN_HOST = env.str("OTP_ORIGIN_HOST", default="")
 
 # One backend or a fallback chain, comma-separated (auth_flow/sms/__init__.py).
 SMS_BACKEND = env.str("SMS_BACKEND", default="demo" if DEBUG else "console")

@@ -235,6 +235,23 @@ def test_a_strangers_wrong_guesses_do_not_burn_the_members_code(
     assert response.status_code == 200, response.json()
 
 
+def test_the_older_code_on_the_new_challenge_is_code_replaced_and_costs_nothing(
+    api: APIClient, new_phone, age_challenges
+):
+    phone = new_phone()
+    first_code, first = request_code(api, phone)
+    age_challenges(phone, 60)
+    second_code, second = request_code(api, phone, challenge=first)
+    if first_code in (second_code, wrong(second_code)):
+        return  # 2 in 10,000: nothing to tell apart
+    body = assert_error(verify(api, phone, first_code, second), 400, "code_replaced", field="code")
+    assert "newer code" in body["detail"]
+    # Still 3 attempts: two wrong guesses leave one, and the right code signs in.
+    assert "2 attempts left" in verify(api, phone, wrong(second_code), second).json()["detail"]
+    assert "1 attempt left" in verify(api, phone, wrong(second_code), second).json()["detail"]
+    assert verify(api, phone, second_code, second).status_code == 200
+
+
 def test_a_resend_with_the_previous_challenge_voids_only_that_code(
     api: APIClient, new_phone, age_challenges
 ):
@@ -244,7 +261,7 @@ def test_a_resend_with_the_previous_challenge_voids_only_that_code(
     stranger_code, stranger = request_code(APIClient(REMOTE_ADDR="198.51.100.8"), phone)
     age_challenges(phone, 60)
     second_code, second = request_code(api, phone, challenge=first)
-    assert_error(verify(api, phone, first_code, first), 400, "code_not_requested")
+    assert_error(verify(api, phone, first_code, first), 400, "code_replaced", field="code")
     assert verify(api, phone, second_code, second).status_code == 200
     assert verify(APIClient(), phone, stranger_code, stranger).status_code == 200
 

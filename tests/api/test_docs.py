@@ -91,6 +91,7 @@ def test_every_error_code_is_documented(schema: dict):
         "code_expired",
         "code_attempts_exhausted",
         "code_used",
+        "code_replaced",
         "code_not_requested",
         "account_disabled",
         "resend_cooldown",

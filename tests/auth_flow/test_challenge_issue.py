@@ -11,7 +11,7 @@ from auth_flow.errors import (
     ChallengeThrottled,
     CodeAttemptsExhausted,
     CodeInvalid,
-    CodeNotRequested,
+    CodeReplaced,
     SmsBudgetExhausted,
     SmsUnavailable,
 )
@@ -52,7 +52,7 @@ def test_new_code_voids_the_same_requesters_older_one(new_phone, outbox, age_cha
     old_code, old_token = issue(phone, outbox)
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
     new_code, new_token = issue(phone, outbox, previous=old_token)
-    with pytest.raises(CodeNotRequested):
+    with pytest.raises(CodeReplaced):
         verify(phone, old_code, old_token)
     assert Challenge.objects.filter(phone=phone, state=Challenge.State.REPLACED).count() == 1
     assert verify(phone, new_code, new_token).user
@@ -335,7 +335,7 @@ def test_a_devices_new_code_voids_its_own_older_code_only(new_phone, outbox, age
     stranger_code, stranger_token = issue(phone, outbox, ip="198.51.100.9")
     age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
     new_code, new_token = issue(phone, outbox, device_token=device_token)
-    with pytest.raises(CodeNotRequested):
+    with pytest.raises(CodeReplaced):
         verify(phone, old_code, old_token)
     assert Challenge.objects.get(token_hash=challenge_token_hash(stranger_token)).state == "pending"
     assert verify(phone, new_code, new_token).user

@@ -8,6 +8,7 @@ from auth_flow.errors import (
     CodeExpired,
     CodeInvalid,
     CodeNotRequested,
+    CodeReplaced,
     CodeUsed,
 )
 from auth_flow.models import Challenge
@@ -181,3 +182,52 @@ def test_a_disabled_member_is_refused_after_the_right_code_which_stays_unspent(m
     member.is_active = True
     member.save(update_fields=["is_active"])
     assert verify(phone, code, token).user == member
+
+
+# An older code after a resend (issue 20)
+
+
+def test_an_older_code_after_a_resend_is_code_replaced_and_costs_nothing(
+    new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    old_code, old_token = issue(phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    new_code, new_token = issue(phone, outbox, previous=old_token)
+    if new_code == old_code:  # 1 in 10,000: nothing to tell apart
+        return
+    with pytest.raises(CodeReplaced) as replaced:
+        verify(phone, old_code, new_token)
+    assert replaced.value.code == "code_replaced" and replaced.value.status == 400
+    assert Challenge.objects.get(state=Challenge.State.PENDING).attempts_left == (
+        settings.OTP_MAX_ATTEMPTS
+    )
+    # The old challenge itself says the same (an API client that kept the old token).
+    with pytest.raises(CodeReplaced):
+        verify(phone, old_code, old_token)
+    assert verify(phone, new_code, new_token).user.phone == phone
+
+
+def test_a_code_replaced_twice_is_still_recognised(new_phone, outbox, age_challenges):
+    phone = new_phone()
+    first_code, token = issue(phone, outbox)
+    for _ in range(2):
+        age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+        code, token = issue(phone, outbox, previous=token)
+    if first_code == code:
+        return
+    with pytest.raises(CodeReplaced):
+        verify(phone, first_code, token)
+
+
+def test_another_requesters_replaced_code_is_just_a_wrong_code(new_phone, outbox, age_challenges):
+    phone = new_phone()
+    mine_code, mine = issue(phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    issue(phone, outbox, previous=mine)  # my resend replaces my first code
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    theirs_code, theirs = issue(phone, outbox, ip="198.51.100.9")
+    if theirs_code == mine_code:
+        return
+    with pytest.raises(CodeInvalid):
+        verify(phone, mine_code, theirs, ip="198.51.100.9")

@@ -63,7 +63,7 @@ def sign_in(phone: str, code: str, challenge: str):  # noqa: ANN201
 
 
 def code_in(text: str) -> str:
-    return re.fullmatch(r"\D*(\d{4})\D*", text).group(1)
+    return re.search(r"(?<![0-9])([0-9]{4})(?![0-9])", text).group(1)
 
 
 # ---------------------------------------------------------------- SMS.ru

@@ -463,3 +463,21 @@ def test_a_code_typed_on_another_number_s_screen_is_refused_and_counts_nothing(
     assert client.post("/auth/code/", {"phone": second, "code": outbox[-1].code}).url == (
         "/profile/"
     )
+
+
+def test_the_older_code_after_a_resend_says_so_and_costs_nothing(
+    client, new_phone, outbox, age_challenges
+):
+    phone = new_phone()
+    old = ask_code(client, phone, outbox)
+    age_challenges(phone, settings.OTP_RESEND_COOLDOWN)
+    client.post("/auth/phone/", {"phone": phone, "resend": "1"})
+    new = outbox[-1].code
+    if old == new:
+        return
+    html = client.post("/auth/code/", {"phone": phone, "code": old}, **HX).content.decode()
+    assert "A newer code was sent" in html and "Wrong code" not in html
+    assert html.count("A newer code was sent") == 1
+    pending = Challenge.objects.get(state=Challenge.State.PENDING)
+    assert pending.attempts_left == settings.OTP_MAX_ATTEMPTS
+    assert client.post("/auth/code/", {"phone": phone, "code": new}).url == "/profile/"
