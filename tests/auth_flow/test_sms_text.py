@@ -76,9 +76,7 @@ def sent_text(settings, caplog) -> Iterator[Callable[[str, str], str]]:
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_every_backend_sends_one_segment_ending_with_the_origin_line(
-    sent_text, backend, language
-):
+def test_every_backend_sends_one_segment_ending_with_the_origin_line(sent_text, backend, language):
     text = sent_text(backend, language)
     last_line = text.splitlines()[-1]
     code = last_line.rsplit("#", 1)[-1]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('auth_flow', '0005_telegram_delivery'),
+        ('auth_flow', '0006_sms_fallback'),
     ]
 
     operations = [
