@@ -84,7 +84,8 @@ class CodeReplaced(CodeError):
     def __init__(self) -> None:
         super().__init__(
             _(
-                "A newer code was sent: this one no longer works. Enter the code from the latest message."
+                "A newer code was sent: this one no longer works. "
+                "Enter the code from the latest message."
             )
         )
 
