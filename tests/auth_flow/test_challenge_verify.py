@@ -184,7 +184,7 @@ def test_a_disabled_member_is_refused_after_the_right_code_which_stays_unspent(m
     assert verify(phone, code, token).user == member
 
 
-# An older code after a resend (issue 20)
+# An older code after a resend
 
 
 def test_an_older_code_after_a_resend_is_code_replaced_and_costs_nothing(
