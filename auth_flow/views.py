@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -221,8 +222,9 @@ def code_submit(request: HttpRequest) -> HttpResponse:
         except CodeError as error:
             form.add_error("code", error.message)
         except AccountDisabled as error:
-            # A form error (422, which htmx swaps in) rather than a bare 403 page.
-            form.add_error(None, error.message)
+            # A form error (422, which htmx swaps in) rather than a bare 403 page;
+            # its code puts the support link under it (includes/form_errors.html).
+            form.add_error(None, ValidationError(error.message, code=error.code))
         else:
             kept = signed_cookie_get(
                 request, NEXT_COOKIE, salt=NEXT_COOKIE_SALT, max_age=NEXT_COOKIE_MAX_AGE

@@ -22,8 +22,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views import defaults
 
+from core import error_pages
 from core.api.errors import SERVICE_UNAVAILABLE_DETAIL, error_body, expected_outage
 
 logger = logging.getLogger(__name__)
@@ -67,10 +67,10 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a 503 for a database outage, Django's 500 for anything else."""
+    """handler500: a 503 for a database outage, the site's 500 page for anything else."""
     error = sys.exc_info()[1]
     if not database_unavailable(error):
-        return defaults.server_error(request)
+        return error_pages.server_error(request)
     response = unavailable_response(request)
     # One line per request instead of Django's traceback: an outage is not a bug.
     logger.warning(

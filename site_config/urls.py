@@ -21,6 +21,9 @@ urlpatterns = [
     path("staff/", include("staff_console.urls")),
 ]
 
-handler400 = "core.api.errors.bad_request"
+# Pages in the site's layout and language, or the API's JSON shape under /api/.
+handler400 = "core.error_pages.bad_request"
+handler403 = "core.error_pages.permission_denied"
+handler404 = "core.error_pages.page_not_found"
 # A database outage answers 503 with Retry-After; any other error stays a 500.
 handler500 = "core.outage.server_error"

@@ -7,9 +7,8 @@ so the documentation cannot drift from the answers.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -70,14 +69,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
     """Any other URL under /api/: a 404 in the API's shape (and no slash redirect)."""
     raise exceptions.NotFound()
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler400: what Django refuses before DRF runs (a body over the size limit)."""
-    if request.path.startswith("/api/"):
-        body = error_body(code="bad_request", detail=_("The request could not be read."))
-        return JsonResponse(body, status=400)
-    return defaults.bad_request(request, exception)
 
 
 def _api_exception_body(exc: exceptions.APIException) -> dict:

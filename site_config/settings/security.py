@@ -32,6 +32,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "/"
+# A failed CSRF check: a page in the site's layout (JSON under /api/).
+CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
 LOGIN_REDIRECT_URL = "/profile/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
