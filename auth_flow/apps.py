@@ -7,7 +7,9 @@ class AuthFlowConfig(AppConfig):
     verbose_name = _("Sign-in")
 
     def ready(self) -> None:
-        from auth_flow import checks  # registers the system checks
+        from auth_flow import checks, member_data  # registers the system checks
+
+        member_data.connect()
 
         checks.sms_configuration_refuse()
 

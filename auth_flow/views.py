@@ -38,7 +38,7 @@ from core.http import (
 )
 from core.phones import phone_display
 from core.staff import PHONE_CODE_BACKEND
-from profiles.pending_invite import pending_invite_remember
+from profiles.pending_invite import pending_invite_remember, shared_invite_lookup
 
 SESSION_PHONE = "auth_flow.phone"
 # The phone as the person typed it: "Change number" and Back give it back like that.
@@ -59,8 +59,9 @@ CODE = "auth_flow/code.html"
 @require_GET
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The phone form. `?invite=CODE` is kept for the profile; `?next=` for after sign-in."""
-    response = _sign_in_page(request)
-    pending_invite_remember(request, response, request.GET.get("invite", ""))
+    shared = request.GET.get("invite", "")
+    response = _sign_in_page(request, shared=shared)
+    pending_invite_remember(request, response, shared)
     # As a URI (ASCII): a path may carry any letters, a cookie only Latin-1.
     next_url = _next_url_safe(request, iri_to_uri(request.GET.get("next", "")))
     signed_cookie_set(
@@ -77,12 +78,14 @@ def _next_url_safe(request: HttpRequest, url: str) -> str:
     return url if allowed else ""
 
 
-def _sign_in_page(request: HttpRequest) -> HttpResponse:
+def _sign_in_page(request: HttpRequest, *, shared: str = "") -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("profiles:profile")
     typed = request.session.get(SESSION_PHONE_TYPED) or request.session.get(SESSION_PHONE, "")
     form = PhoneForm(initial={"phone": typed})
-    return render(request, SIGN_IN, {"form": form})
+    # A share link names who invites the visitor (masked; limited per address).
+    context = {"form": form, "shared_invite": shared_invite_lookup(request, shared)}
+    return render(request, SIGN_IN, context)
 
 
 @require_POST

@@ -29,7 +29,8 @@ _PAGES = {
         "permission_denied",
         _("This page is not for you"),
         _(
-            "You do not have access to this page. If you were signed in, your session may have ended."
+            "You do not have access to this page. "
+            "If you were signed in, your session may have ended."
         ),
         _("You do not have permission to perform this action."),
     ),

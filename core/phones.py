@@ -52,3 +52,35 @@ def phone_search_term(term: str) -> str:
     if not phonenumbers.is_valid_number(number):
         return term
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def phone_masked(value: object) -> str:
+    """The international format with all but the area code and the last two digits hidden.
+
+    `+79991234567` -> `+7 999 ***-**-67`: enough to recognise a friend's number,
+    not enough to call it.
+    """
+    shown = phone_display(value)
+    if not shown.startswith("+") or " " not in shown:
+        return "***"
+    country, rest = shown.split(" ", 1)
+    digits = [i for i, c in enumerate(rest) if c.isdigit()]
+    # Keep the first group (the area or operator code) when it leaves digits to hide.
+    first_group = len(re.match(r"\d*", rest).group(0))
+    keep = set(digits[:first_group]) if first_group < len(digits) - 2 else set()
+    keep |= set(digits[-2:])
+    masked = "".join("*" if i in digits and i not in keep else c for i, c in enumerate(rest))
+    return f"{country} {masked}"
+
+
+def phone_e164(text: str) -> str:
+    """`text` as E.164 if it spells a valid number, else "" (national: PHONE_DEFAULT_REGION)."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 64:
+        return ""
+    try:
+        number = phonenumbers.parse(text.strip(), settings.PHONE_DEFAULT_REGION)
+    except NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)

@@ -18,9 +18,12 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 from core.api.fields import WebFormField
 from core.http import client_ip
 from profiles import api_schema as schema
+from profiles.errors import DeleteNotConfirmed
 from profiles.forms import InviteForm
+from profiles.member_data import member_data_collect
+from profiles.models import User
 from profiles.selectors import REFERRALS_PAGE_SIZE, ProfileSummary, profile_get, referrals_page
-from profiles.services import invite_activate
+from profiles.services import invite_activate, member_delete
 
 _DATE_TIME = serializers.DateTimeField()
 
@@ -66,6 +69,20 @@ def _profile(member: object) -> ProfileSummary:
     return summary
 
 
+def _member(token_user: object) -> User:
+    """The token's member as a row (deletion and export need more than its id)."""
+    member = User.objects.filter(pk=token_user.pk, is_active=True).first()  # type: ignore[attr-defined]
+    if member is None:
+        raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+    return member
+
+
+class DeleteSerializer(serializers.Serializer):
+    confirm = serializers.CharField(
+        max_length=64, help_text="The member's own phone number, E.164 (+79991234567)."
+    )
+
+
 class ProfileApi(APIView):
     def get_authenticators(self) -> list[BaseAuthentication]:
         # The token names the member; the profile's one query checks they are still
@@ -81,6 +98,20 @@ class ProfileApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(ProfileSerializer.represent(_profile(request.user)))
+
+    @extend_schema(
+        request=DeleteSerializer,
+        responses={204: None, **schema.PROFILE_DELETE_ERRORS},
+        **schema.PROFILE_DELETE,
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = DeleteSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise DeleteNotConfirmed
+        member_delete(
+            member=_member(request.user), confirm=serializer.validated_data["confirm"], via="api"
+        )
+        return Response(status=204)
 
 
 class InviteSerializer(serializers.Serializer):
@@ -140,3 +171,38 @@ class ReferralsApi(APIView):
     def get(self, request: Request) -> Response:
         page = referrals_page(user=request.user, number=request.query_params.get("page"))
         return Response(ReferralPageSerializer(page, context={"request": request}).data)
+
+
+class _SignInCodeSerializer(serializers.Serializer):
+    requested_at = serializers.DateTimeField()
+    ip_address = serializers.IPAddressField()
+    state = serializers.CharField(help_text="pending, used, replaced, locked or failed.")
+    delivery = serializers.CharField()
+    used_at = serializers.DateTimeField(allow_null=True)
+
+
+class _IpAddressesSerializer(serializers.Serializer):
+    first_sign_in = serializers.IPAddressField(allow_null=True)
+    invite_activation = serializers.IPAddressField(allow_null=True)
+
+
+class ExportSerializer(serializers.Serializer):
+    """The export's shape, for the schema (the document is built by profiles.member_data)."""
+
+    exported_at = serializers.DateTimeField()
+    phone = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+    invite_code = serializers.CharField()
+    activated_invite_code = serializers.CharField(allow_null=True)
+    activated_at = serializers.DateTimeField(allow_null=True)
+    referrals = ReferralSerializer(many=True)
+    ip_addresses = _IpAddressesSerializer(help_text="Addresses kept on the member's row.")
+    sign_in_codes = _SignInCodeSerializer(
+        many=True, help_text="Sign-in codes still kept (a day at most); never the codes."
+    )
+
+
+class ExportApi(APIView):
+    @extend_schema(responses={200: ExportSerializer, **schema.EXPORT_ERRORS}, **schema.EXPORT)
+    def get(self, request: Request) -> Response:
+        return Response(member_data_collect(member=_member(request.user)))

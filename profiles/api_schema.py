@@ -16,7 +16,14 @@ from core.api.schema import (
     error_response,
     validation_example,
 )
-from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
+from profiles.errors import (
+    DeleteNotConfirmed,
+    DeleteStaffAccount,
+    InviteAlreadyActivated,
+    InviteCycle,
+    InviteNotFound,
+    InviteOwnCode,
+)
 from profiles.selectors import REFERRALS_PAGE_SIZE
 
 PROFILE_EXAMPLE = OpenApiExample(
@@ -87,5 +94,63 @@ REFERRALS = dict(
 )
 
 REFERRALS_ERRORS = {
+    401: UNAUTHORIZED,
+}
+
+
+PROFILE_DELETE = dict(
+    tags=["profile"],
+    summary="Delete my account",
+    description="Deletes the member for good: every refresh token is blacklisted, the "
+    "sign-in codes, their limits and the kept IP addresses go, the inviter's count goes "
+    "down by one; members who joined with this code keep their accounts. `confirm` must "
+    "be the member's own phone (E.164): anything else is 400 and deletes nothing.",
+    examples=[OpenApiExample("confirm", value={"confirm": "+79991234567"}, request_only=True)],
+)
+
+PROFILE_DELETE_ERRORS = {
+    400: error_response(
+        "`confirm` is missing or is not the member's phone: nothing was deleted.",
+        domain_error_example(DeleteNotConfirmed()),
+        NOT_JSON_EXAMPLE,
+    ),
+    401: UNAUTHORIZED,
+    403: error_response(
+        "Staff accounts are removed by an administrator.",
+        domain_error_example(DeleteStaffAccount()),
+    ),
+    415: UNSUPPORTED_MEDIA_TYPE,
+}
+
+EXPORT_EXAMPLE = {
+    "exported_at": "2026-02-01T12:00:00Z",
+    "phone": "+79991234567",
+    "date_joined": "2026-01-15T09:30:00Z",
+    "invite_code": "ABC234",
+    "activated_invite_code": "XYZ789",
+    "activated_at": "2026-01-15T09:31:10Z",
+    "referrals": [{"phone": "+79997654321", "joined_at": "2026-01-16T10:00:00Z"}],
+    "ip_addresses": {"first_sign_in": "203.0.113.7", "invite_activation": "203.0.113.7"},
+    "sign_in_codes": [
+        {
+            "requested_at": "2026-02-01T11:58:00Z",
+            "ip_address": "203.0.113.7",
+            "state": "used",
+            "delivery": "delivered",
+            "used_at": "2026-02-01T11:58:30Z",
+        }
+    ],
+}
+
+EXPORT = dict(
+    tags=["profile"],
+    summary="Everything kept about me (my data)",
+    description="The member's phone, invite code, the code they entered and when, their "
+    "referrals, the IP addresses kept, the sign-in codes still kept (never the codes) and "
+    "any sections other parts of the service add (rewards).",
+    examples=[OpenApiExample("export", value=EXPORT_EXAMPLE, response_only=True)],
+)
+
+EXPORT_ERRORS = {
     401: UNAUTHORIZED,
 }

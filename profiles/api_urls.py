@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from profiles.api import InviteActivateApi, ProfileApi, ReferralsApi
+from profiles.api import ExportApi, InviteActivateApi, ProfileApi, ReferralsApi
 
 urlpatterns = [
     path("", ProfileApi.as_view(), name="api-profile"),
+    path("export/", ExportApi.as_view(), name="api-profile-export"),
     path("invite/", InviteActivateApi.as_view(), name="api-invite"),
     path("referrals/", ReferralsApi.as_view(), name="api-referrals"),
 ]

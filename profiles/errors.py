@@ -35,6 +35,21 @@ class InviteCycle(InviteError):
         super().__init__(_("This member joined through you, so you cannot enter their code."))
 
 
+class InviteLookupsThrottled(InviteError):
+    """Too many codes looked up from one address this hour (the check while typing)."""
+
+    code = "invite_lookups_throttled"
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Too many invite codes were checked from your network. "
+                "Press Activate to try this one."
+            )
+        )
+
+
 class SuspendOwnAccount(DomainError):
     code = "suspend_own_account"
 
@@ -60,3 +75,25 @@ class SuspendStaffAccount(DomainError):
 
     def __init__(self) -> None:
         super().__init__(_("Only a superuser can suspend a staff account."))
+
+
+class DeleteNotConfirmed(DomainError):
+    """Deleting an account needs the member's own phone typed in `confirm`."""
+
+    code = "delete_not_confirmed"
+    field = "confirm"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("To delete your account, type your own phone number, for example +79991234567.")
+        )
+
+
+class DeleteStaffAccount(DomainError):
+    """A staff account is removed by an administrator, not from the member's profile."""
+
+    code = "delete_staff_account"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(_("A staff account cannot be deleted here. Ask an administrator."))

@@ -135,3 +135,51 @@ class User(AbstractBaseUser, PermissionsMixin):
                 if not f.primary_key and f.name not in self.COUNTER_FIELDS
             ]
         super().save(*args, **kwargs)
+
+
+class MemberDeletion(models.Model):
+    """A member deleted their account (or an operator deleted it): counts, never who.
+
+    Kept for the operator's console: how many leave, how many referrals they had,
+    whether they had joined through someone. No phone, no id of the member.
+    """
+
+    class Via(models.TextChoices):
+        WEB = "web", _("profile page")
+        API = "api", _("API")
+        OTHER = "other", _("admin or script")
+
+    deleted_at = models.DateTimeField(_("deleted at"), default=timezone.now, db_index=True)
+    via = models.CharField(_("deleted from"), max_length=5, choices=Via, default=Via.OTHER)
+    referrals = models.PositiveIntegerField(_("referrals they had"), default=0)
+    had_inviter = models.BooleanField(_("had joined with a code"), default=False)
+
+    class Meta:
+        verbose_name = _("account deletion")
+        verbose_name_plural = _("account deletions")
+
+    def __str__(self) -> str:
+        return f"{self.deleted_at:%Y-%m-%d %H:%M} ({self.via})"
+
+
+class LookupWindow(models.Model):
+    """Invite-code lookups that name the owner, per client address per hour.
+
+    A share link (`/?invite=CODE`) tells a signed-out visitor whose code it is
+    (masked), and the profile's check while typing whether a code exists: both
+    count here, in the database every process shares, so nobody walks the code
+    space to collect members' numbers (profiles.services.invite_lookup_allow).
+    """
+
+    bucket = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "window_start"], name="lookup_window_unique")
+        ]
+        indexes = [models.Index(fields=["window_start"], name="lookup_window_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.window_start:%Y-%m-%d %H:00} {self.count}"

@@ -11,6 +11,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 
 from core.pagination import counted_page, page_index
+from core.phones import phone_masked
 from profiles.errors import InviteAlreadyActivated, InviteCycle, InviteNotFound, InviteOwnCode
 from profiles.invite_codes import invite_code_is_well_formed, invite_code_normalize
 from profiles.models import User
@@ -71,6 +72,11 @@ def invite_target_get(*, user: User, code: str) -> InviteTarget:
     return InviteTarget(owner_id=owner_id, root_id=root_id)
 
 
+def referral_phone_shown(phone: str) -> str:
+    """A referral's number as their inviter may see it (REFERRAL_PHONES): E.164, or masked."""
+    return phone if settings.REFERRAL_PHONES == "full" else phone_masked(phone)
+
+
 @dataclass(frozen=True)
 class Referral:
     """A member who joined with my code, as the lists show them."""
@@ -107,7 +113,7 @@ def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
     index = page_index(number, last=last)
     offset = (index - 1) * REFERRALS_PAGE_SIZE
     rows = [
-        Referral(phone, joined)
+        Referral(referral_phone_shown(phone), joined)
         for phone, joined in referrals[offset : offset + REFERRALS_PAGE_SIZE]
     ]
     return counted_page(rows, index=index, per_page=REFERRALS_PAGE_SIZE, count=total)
@@ -221,7 +227,7 @@ def profile_get(*, user: User) -> ProfileSummary | None:
     if not found:
         return None
     member_id, phone, invite_code, date_joined, total, activated_code = found[0][:6]
-    rows = [Referral(p, j) for *_, p, j in found if p is not None]
+    rows = [Referral(referral_phone_shown(p), j) for *_, p, j in found if p is not None]
     return ProfileSummary(
         member_id=member_id,
         phone=phone,

@@ -12,16 +12,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.db import advisory_lock
+from core.phones import phone_e164
 from events.payloads import e164, iso_utc
 from events.services import event_publish
 from profiles import signals
 from profiles.errors import (
+    DeleteNotConfirmed,
+    DeleteStaffAccount,
     InviteAlreadyActivated,
     SuspendNotAllowed,
     SuspendOwnAccount,
     SuspendStaffAccount,
 )
-from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, User
+from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, MemberDeletion, User
 from profiles.selectors import (
     VERSION_CACHE_SECONDS,
     invite_target_get,
@@ -380,6 +383,72 @@ def member_suspend(*, member: User, by: User) -> User:
     return member
 
 
+def refresh_tokens_blacklist(*, member: User) -> int:
+    """Blacklist every refresh token of `member` not blacklisted yet; returns how many."""
+    from rest_framework_simplejwt.token_blacklist.models import (
+        BlacklistedToken,
+        OutstandingToken,
+    )
+
+    outstanding = OutstandingToken.objects.filter(user=member, blacklistedtoken__isnull=True)
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+@transaction.atomic
+def member_delete(*, member: User, confirm: str, via: str) -> MemberDeletion:
+    """Delete the member's account and what is kept about them, at their own request.
+
+    `confirm` must be the member's own phone (any spelling of it): a misclick
+    cannot type it, and the web form's CSRF check stops a forged request. In one
+    transaction: every refresh token is blacklisted (the rows keep no phone),
+    the member's row goes, with it their sessions' user (a session whose member
+    is gone is signed out), the IPs on that row, and through pre_delete
+    receivers the inviter's count (`referral_leave`), the sign-in codes and
+    their limits (auth_flow) and the password-throttle records. The referrals'
+    own accounts stay: they no longer name an inviter. The deletion is recorded
+    as counts only (`MemberDeletion`).
+    """
+    if phone_e164(confirm) != str(member.phone):
+        raise DeleteNotConfirmed
+    # No row lock here: the departure (`referral_leave`, a pre_delete receiver) locks the
+    # member's row with the inviter's, in id order as activations do, so none deadlocks.
+    member = User.objects.get(pk=member.pk)
+    if member.is_staff or member.is_superuser:
+        raise DeleteStaffAccount
+    refresh_tokens_blacklist(member=member)
+    member._deletion_via = via  # type: ignore[attr-defined] - read by the pre_delete receiver
+    member_pk = member.pk
+    member.delete()
+    record = MemberDeletion.objects.get(pk=member._deletion_record)  # type: ignore[attr-defined]
+    logger.warning("member deleted their account via=%s (member=%s)", via, member_pk)
+    return record
+
+
+def member_deletion_record(*, member: User) -> MemberDeletion:
+    """Write the counts of a deletion (the pre_delete receiver, for every way of deleting)."""
+    via = getattr(member, "_deletion_via", MemberDeletion.Via.OTHER)
+    fresh = User.objects.filter(pk=member.pk).values("referrals_count", "referred_by_id").first()
+    record = MemberDeletion.objects.create(
+        via=via,
+        referrals=fresh["referrals_count"] if fresh else member.referrals_count,
+        had_inviter=bool(fresh["referred_by_id"] if fresh else member.referred_by_id),
+    )
+    member._deletion_record = record.pk  # type: ignore[attr-defined]
+    return record
+
+
+def throttle_records_forget(*, member: User) -> None:
+    """The staff password throttle's records of this account (django-axes, by phone)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    username = str(member.phone)
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=username).delete()
+
+
 def member_ips_purge(*, older_than: timedelta, batch_size: int = 5000) -> int:
     """Forget sign-in and activation IPs recorded longer ago than `older_than`. Idempotent.
 
@@ -395,3 +464,38 @@ def member_ips_purge(*, older_than: timedelta, batch_size: int = 5000) -> int:
                 break
             cleared += User.objects.filter(pk__in=ids).update(**{field: None})
     return cleared
+
+
+LOOKUP_WINDOW = timedelta(hours=1)
+
+
+def invite_lookup_allow(*, ip: str) -> bool:
+    """Count one invite-code lookup from `ip` (a /64 for IPv6); False once over the hour's limit.
+
+    One upsert in the database (shared by every process, as the sign-in limits
+    are): a fixed hourly window per address. A limit counter is the one write a
+    read of an invite may make; the address's older windows go with its first
+    lookup of a new hour, and `manage.py purge_challenges`-style housekeeping is
+    not needed for them to stay few.
+    """
+    from profiles.models import LookupWindow
+
+    now = timezone.now()
+    start = now.replace(minute=0, second=0, microsecond=0)
+    bucket = f"invite:{ip}"[:64]
+    table = connection.ops.quote_name(LookupWindow._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (bucket, window_start, count) VALUES (%s, %s, 1)
+            ON CONFLICT (bucket, window_start) DO UPDATE SET count = {table}.count + 1
+            RETURNING count
+            """,  # noqa: S608 - the table name is ours, values are parameters
+            [bucket, start],
+        )
+        count = cursor.fetchone()[0]
+        if count == 1:
+            LookupWindow.objects.filter(window_start__lt=start - LOOKUP_WINDOW).filter(
+                bucket=bucket
+            ).delete()
+    return count <= settings.INVITE_LOOKUP_IP_HOURLY

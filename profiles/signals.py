@@ -24,15 +24,20 @@ profile_extras = Signal()
 def member_deleted(sender: type[User], instance: User, **kwargs: Any) -> None:
     from profiles.services import (
         member_deletion_publish,
+        member_deletion_record,
         referral_leave,
         referrals_version_forget,
+        throttle_records_forget,
     )
 
     # pre_delete runs inside the deletion's transaction, also for queryset deletes
     # (the admin's "delete selected"), so the inviter's count moves with the row.
+    # Counted before the departure moves anything: what the member had, not who they were.
+    member_deletion_record(member=instance)
     referral_leave(member_pk=instance.pk)
     referrals_version_forget(member_pk=instance.pk)
     member_deletion_publish(member=instance)
+    throttle_records_forget(member=instance)
 
 
 @receiver(post_save, sender=User, dispatch_uid="profiles.member_saved")

@@ -1,20 +1,30 @@
 """The member's screens: profile, invite-code activation, referrals."""
 
+import json
 from typing import Any
 from urllib.parse import quote
 
+from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import client_ip, member_required, render_page
-from profiles.errors import InviteError
+from core.phones import phone_masked
+from profiles.errors import (
+    DeleteNotConfirmed,
+    DeleteStaffAccount,
+    InviteError,
+    InviteLookupsThrottled,
+)
 from profiles.forms import InviteForm
 from profiles.invite_codes import invite_code_normalize
+from profiles.member_data import member_data_collect
 from profiles.models import User
 from profiles.pending_invite import (
     INVITE_COOKIE,
@@ -28,18 +38,22 @@ from profiles.selectors import (
     referrals_version,
     referrals_version_share,
 )
-from profiles.services import invite_activate
+from profiles.services import invite_activate, invite_lookup_allow, member_delete
 
 PROFILE = "profiles/profile.html"
 REFERRALS = "profiles/referrals.html"
+DELETED = "profiles/deleted.html"
 
 
 @member_required
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
     shared = invite_code_normalize(request.GET.get("invite", ""))[:16]
-    form = InviteForm(initial={"invite_code": shared or pending_invite(request)})
-    response = render(request, PROFILE, _profile_context(request.user, request, form))
+    pending = shared or pending_invite(request)
+    form = InviteForm(initial={"invite_code": pending})
+    member: User = request.user  # type: ignore[assignment]
+    context = _profile_context(member, request, form, offer=_invite_offer(member, pending))
+    response = render(request, PROFILE, context)
     pending_invite_remember(request, response, shared)
     return response
 
@@ -47,8 +61,12 @@ def profile(request: HttpRequest) -> HttpResponse:
 @member_required
 @require_POST
 def invite_submit(request: HttpRequest) -> HttpResponse:
+    """Activate a friend's code: from the invite form, or the offer of a share link's code
+    (`offer=1`: the answer takes the offer's place at the top of the profile)."""
     form = InviteForm(request.POST)
     member: User = request.user  # type: ignore[assignment]
+    from_offer = "offer" in request.POST
+    offer = _invite_offer(member, request.POST.get("invite_code", "")) if from_offer else None
     activated = False
     if form.is_valid():
         try:
@@ -59,12 +77,46 @@ def invite_submit(request: HttpRequest) -> HttpResponse:
             form.add_error("invite_code", error.message)
         else:
             activated = True
-    context = _profile_context(member, request, form, just_activated=activated)
+    context = _profile_context(
+        member,
+        request,
+        form,
+        just_activated=activated,
+        offer=offer,
+        offer_answered=from_offer,
+        oob=bool(request.htmx and from_offer),
+    )
     status = 200 if activated else 422
-    response = render_page(request, PROFILE, "invite-section", context, status=status)
+    fragment = "invite-offer" if from_offer else "invite-section"
+    response = render_page(request, PROFILE, fragment, context, status=status)
     if activated and INVITE_COOKIE in request.COOKIES:
         response.delete_cookie(INVITE_COOKIE, samesite="Lax")
     return response
+
+
+@member_required
+@require_POST
+def invite_offer_dismiss(request: HttpRequest) -> HttpResponse:
+    """ "Not now": the share link's code is forgotten and its offer goes away."""
+    # For htmx the offer is swapped for nothing.
+    response = HttpResponse("") if request.htmx else redirect("profiles:profile")
+    response.delete_cookie(INVITE_COOKIE, samesite="Lax")
+    return response
+
+
+def _invite_offer(member: User, code: str) -> dict[str, str] | None:
+    """The share link's code as an offer, while the member may still enter it."""
+    code = invite_code_normalize(code)
+    if not code or member.activated_at is not None:
+        return None
+    try:
+        target = invite_target_get(user=member, code=code)
+    except InviteError:
+        return None
+    owner = User.objects.filter(pk=target.owner_id).values("phone", "invite_code").first()
+    if owner is None:
+        return None
+    return {"code": owner["invite_code"], "inviter": phone_masked(owner["phone"])}
 
 
 @member_required
@@ -73,7 +125,9 @@ def invite_check(request: HttpRequest) -> HttpResponse:
     """What the invite form would say, while the member types."""
     form = InviteForm(request.GET)
     check: dict[str, Any] = {}
-    if form.is_valid():
+    if form.is_valid() and not invite_lookup_allow(ip=client_ip(request)):
+        check = {"error": InviteLookupsThrottled().message, "code": InviteLookupsThrottled.code}
+    elif form.is_valid():
         try:
             invite_target_get(user=request.user, code=form.cleaned_data["invite_code"])
         except InviteError as error:
@@ -126,6 +180,46 @@ def referrals(request: HttpRequest) -> HttpResponse:
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+@member_required
+@require_GET
+def member_data(request: HttpRequest) -> HttpResponse:
+    """ "Download my data": everything kept about the member, as a JSON file."""
+    member: User = request.user  # type: ignore[assignment]
+    data = member_data_collect(member=member)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n",
+        content_type="application/json; charset=utf-8",
+    )
+    name = f"my-data-{member.invite_code}-{timezone.now():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@member_required
+@require_POST
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the account: the form must carry the member's own phone (`confirm`) and
+    the CSRF token, so neither a misclick nor another site's form can do it."""
+    member: User = request.user  # type: ignore[assignment]
+    try:
+        member_delete(member=member, confirm=request.POST.get("confirm", ""), via="web")
+    except (DeleteNotConfirmed, DeleteStaffAccount) as error:
+        form = InviteForm(initial={"invite_code": pending_invite(request)})
+        context = _profile_context(member, request, form, delete_error=error.message)
+        return render(request, PROFILE, context, status=422 if error.status == 400 else 403)
+    logout(request)
+    response = redirect("profiles:deleted")
+    for cookie in (INVITE_COOKIE,):
+        response.delete_cookie(cookie, samesite="Lax")
+    return response
+
+
+@require_GET
+def account_deleted(request: HttpRequest) -> HttpResponse:
+    return render(request, DELETED, {})
 
 
 def _profile_context(

@@ -18,6 +18,8 @@ OPERATIONS = {
     ("post", "/api/v1/auth/token/refresh/"),
     ("post", "/api/v1/auth/logout/"),
     ("get", "/api/v1/profile/"),
+    ("delete", "/api/v1/profile/"),
+    ("get", "/api/v1/profile/export/"),
     ("post", "/api/v1/profile/invite/"),
     ("get", "/api/v1/profile/referrals/"),
     ("get", "/api/v1/operator/members/"),
