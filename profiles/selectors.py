@@ -119,6 +119,24 @@ def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
     return counted_page(rows, index=index, per_page=REFERRALS_PAGE_SIZE, count=total)
 
 
+def referrals_around(
+    *,
+    user: User,
+    newer_than: datetime | None = None,
+    older_than: datetime | None = None,
+    limit: int = REFERRALS_PAGE_SIZE,
+) -> list[Referral]:
+    """Referrals newest first, only those after or before a moment: the live list's
+    new arrivals (`newer_than` its newest row) and its "Show more" (`older_than` its
+    oldest), so rows added on top never shift what the next "Show more" brings."""
+    rows = referrals_list(user=user)
+    if newer_than is not None:
+        rows = rows.filter(activated_at__gt=newer_than)
+    if older_than is not None:
+        rows = rows.filter(activated_at__lt=older_than)
+    return [Referral(referral_phone_shown(phone), joined) for phone, joined in rows[:limit]]
+
+
 def referrals_version(*, user: User) -> str:
     """A tag that changes whenever the referrals list does: read from the member's row.
 

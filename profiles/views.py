@@ -1,9 +1,11 @@
 """The member's screens: profile, invite-code activation, referrals."""
 
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -32,8 +34,10 @@ from profiles.pending_invite import (
     pending_invite_remember,
 )
 from profiles.selectors import (
+    REFERRALS_PAGE_SIZE,
     invite_target_get,
     profile_get,
+    referrals_around,
     referrals_page,
     referrals_version,
     referrals_version_share,
@@ -150,14 +154,25 @@ def referrals(request: HttpRequest) -> HttpResponse:
     """
     user: User = request.user  # type: ignore[assignment]
     page_number = request.GET.get("page")
+    older_than = _moment(request.GET.get("before"))
+    if request.htmx and older_than is not None:
+        return _referrals_more(request, user, older_than)
     if request.htmx and page_number:
         page = referrals_page(user=user, number=page_number)
-        context = {"referrals": page, "referrals_version": referrals_version(user=user)}
+        context = {
+            "referrals": page,
+            "referrals_version": referrals_version(user=user),
+            "referral_phones": settings.REFERRAL_PHONES,
+        }
         return render(request, f"{REFERRALS}#referral-rows", context)
     version = referrals_version_share(user=user)
     held = request.GET.get("v")
     if request.htmx and held == version:
         return HttpResponse(status=204)
+    if request.htmx and held:
+        arrivals = _referrals_arrivals(request, user, version)
+        if arrivals is not None:
+            return arrivals
     # One member's list, in one language, as a page or a fragment: each its own tag.
     # The page as typed goes in quoted: a raw control character (?page=%00, CRLF)
     # would make a header the server refuses (a 500).
@@ -171,12 +186,66 @@ def referrals(request: HttpRequest) -> HttpResponse:
         context = {
             "referrals": referrals_page(user=user, number=page_number),
             "referrals_version": version,
+            "referral_phones": settings.REFERRAL_PHONES,
             # A poll that held an older list: say so to screen readers too.
             "announce": bool(request.htmx and held),
         }
         response = render_page(request, REFERRALS, "referrals", context)
     response["ETag"] = etag
     # Kept by this browser only, and asked about again every time.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A row's time as the list's state carries it (ISO-8601), or None if it is not one."""
+    if not text or len(text) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _referrals_more(request: HttpRequest, user: User, older_than: datetime) -> HttpResponse:
+    """ "Show more": the next rows after the oldest one shown (a cursor, not a page number,
+    so the rows the live list added on top never make it repeat one)."""
+    rows = referrals_around(user=user, older_than=older_than, limit=REFERRALS_PAGE_SIZE + 1)
+    context = {"rows": rows[:REFERRALS_PAGE_SIZE], "has_more": len(rows) > REFERRALS_PAGE_SIZE}
+    return render(request, f"{REFERRALS}#referral-more-rows", context)
+
+
+def _referrals_arrivals(request: HttpRequest, user: User, version: str) -> HttpResponse | None:
+    """The poll's answer when only new referrals arrived: just their rows, put on top of
+    the list the member has open, however far they expanded it, and the page stays where
+    it is (the rows below stay in place: the browser's scroll anchoring keeps them still).
+
+    None when that is not what changed (someone left, or too many arrived at once, or
+    the client names no list state): then the whole list is sent again.
+    """
+    since = _moment(request.GET.get("since"))
+    total = request.GET.get("total", "")
+    if since is None or not total.isdigit() or int(total) == 0:
+        return None
+    rows = referrals_around(user=user, newer_than=since, limit=REFERRALS_PAGE_SIZE + 1)
+    if (
+        not rows
+        or len(rows) > REFERRALS_PAGE_SIZE
+        or user.referrals_count != int(total) + len(rows)
+    ):
+        return None
+    context = {
+        "rows": rows,
+        "referrals_version": version,
+        "newest": rows[0].joined_at,
+        "total": user.referrals_count,
+        "oob": True,
+    }
+    response = render(request, f"{REFERRALS}#referral-arrivals", context)
+    response["HX-Retarget"] = "#referral-list"
+    response["HX-Reswap"] = "afterbegin"
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -236,7 +305,9 @@ def _profile_context(
         "activated_invite_code": summary.activated_invite_code,
         "referrals": summary.referrals,
         "referrals_version": referrals_version_share(user=user),
+        "referral_phones": settings.REFERRAL_PHONES,
         "form": form,
         "share_url": share_url,
+        "share_base": share_url.split("?", 1)[0],
         **extra,
     }

@@ -33,8 +33,18 @@ def test_copy_button_puts_the_invite_code_on_the_clipboard(new_context, new_phon
 @pytest.mark.parametrize(
     ("locale", "button", "text"),
     [
-        ("en-US", "Share", "Join me with my invite code {code}:"),
-        ("ru-RU", "Поделиться", "Присоединяйтесь по моему инвайт-коду {code}:"),
+        (
+            "en-US",
+            "Share",
+            "Join me on Invite friends: you sign in with just your phone in a minute, "
+            "no password. My code {code} connects us:",
+        ),
+        (
+            "ru-RU",
+            "Поделиться",
+            "Присоединяйтесь ко мне в «Пригласи друзей»: вход по номеру телефона за минуту, "
+            "без пароля. Мой код {code} нас свяжет:",
+        ),
     ],
 )
 def test_share_button_opens_the_share_sheet_with_the_link_and_a_short_text(
@@ -45,7 +55,7 @@ def test_share_button_opens_the_share_sheet_with_the_link_and_a_short_text(
     page = context.new_page()
     sign_in(page, str(member_with_referrals.phone))
     code = page.locator("[data-invite-code]").get_attribute("data-invite-code") or ""
-    link = page.locator("#share-link").input_value()
+    link = page.locator("#share-link").get_attribute("href") or ""
 
     page.get_by_role("button", name=button, exact=True).click()
 

@@ -162,3 +162,24 @@ def test_referral_phones_may_be_masked_for_the_inviter(client, settings, make_me
     assert api.get("/api/v1/profile/").json()["referrals"] == ["+7 999 ***-**-23"]
     page = api.get("/api/v1/profile/referrals/").json()
     assert page["results"][0]["phone"] == "+7 999 ***-**-23"
+
+
+def test_share_links_for_messengers_and_mail_need_no_javascript(client, make_member):
+    from urllib.parse import parse_qs, urlsplit
+
+    member = make_member()
+    client.force_login(member, backend=PHONE_CODE_BACKEND)
+    html = client.get("/profile/").content.decode()
+
+    import re
+
+    links = dict(re.findall(r'href="([^"]+)"[^>]*data-share-app="(\w+)"', html))
+    by_app = {app: href.replace("&amp;", "&") for href, app in links.items()}
+    share = f"http://testserver/?invite={member.invite_code}"
+    whatsapp = parse_qs(urlsplit(by_app["whatsapp"]).query)["text"][0]
+    assert by_app["whatsapp"].startswith("https://wa.me/?text=") and whatsapp.endswith(share)
+    assert "no password" in whatsapp, "the text gives a reason to join"
+    assert parse_qs(urlsplit(by_app["telegram"]).query)["url"] == [share]
+    assert parse_qs(urlsplit(by_app["email"]).query)["body"][0].endswith(share)
+    # The whole link shows (it wraps): the code at its end is never cut off.
+    assert f'<wbr><span class="nowrap">?invite=<strong>{member.invite_code}</strong>' in html

@@ -56,7 +56,7 @@ def test_share_button_is_rendered_hidden_for_app_js_to_show_where_a_share_sheet_
 
     (button,) = re.findall(r"<button[^>]*data-share-url[^>]*>", html)
     assert f'data-share-url="http://testserver/?invite={member.invite_code}"' in button
-    assert f'data-share-text="Join me with my invite code {member.invite_code}:"' in button
+    assert f"My code {member.invite_code} connects us:" in button
     # JavaScript off: no button that would do nothing; Copy link and the QR code remain.
     assert button.endswith(" hidden>")
     assert "onclick" not in html
