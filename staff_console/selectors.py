@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from auth_flow.models import Challenge
 from core.pagination import counted_page, page_index
 from fraud.models import FraudFlag
-from profiles.models import User
+from profiles.models import MemberDeletion, User
 from staff_console.models import DailyCodeStat, ScanMark
 
 LEADERBOARD_PAGE_SIZE = 20
@@ -83,6 +83,8 @@ class Stats:
     sign_ins: int
     # (provider, codes sent, of which refunded), most codes first.
     per_provider: list[tuple[str, int, int]] = field(default_factory=list)
+    # Members who deleted their account in the range (profiles.MemberDeletion: counts only).
+    deletions: int = 0
 
     @property
     def sign_in_conversion(self) -> float | None:
@@ -96,7 +98,7 @@ class Stats:
 
 
 def stats_get(*, period: Range, now: datetime | None = None) -> Stats:
-    """The range's figures in four queries. Suspended members are counted apart;
+    """The range's figures in five queries. Suspended members are counted apart;
     staff (operators, not members of the programme) are not counted."""
     start = period.start(now)
     active = Q(is_active=True, is_staff=False)
@@ -112,6 +114,7 @@ def stats_get(*, period: Range, now: datetime | None = None) -> Stats:
     codes = code_counts(start=start)
     return Stats(
         **members,
+        deletions=MemberDeletion.objects.filter(deleted_at__gte=start).count(),
         codes_sent=sum(sent for sent, _, _ in codes.values()),
         sign_ins=sum(used for _, used, _ in codes.values()),
         per_provider=sorted(
