@@ -483,9 +483,8 @@ def invite_lookup_allow(*, ip: str) -> bool:
 
     One upsert in the database (shared by every process, as the sign-in limits
     are): a fixed hourly window per address. A limit counter is the one write a
-    read of an invite may make; the address's older windows go with its first
-    lookup of a new hour, and `manage.py purge_challenges`-style housekeeping is
-    not needed for them to stay few.
+    read of an invite may make; windows older than the last hour go with the
+    first lookup of each new address in an hour, so no housekeeping job is needed.
     """
     from profiles.models import LookupWindow
 
@@ -504,7 +503,7 @@ def invite_lookup_allow(*, ip: str) -> bool:
         )
         count = cursor.fetchone()[0]
         if count == 1:
-            LookupWindow.objects.filter(window_start__lt=start - LOOKUP_WINDOW).filter(
-                bucket=bucket
-            ).delete()
+            # A new address this hour: windows before the last hour are of no use to
+            # anyone any more (an index range, empty but for the first of each hour).
+            LookupWindow.objects.filter(window_start__lt=start - LOOKUP_WINDOW).delete()
     return count <= settings.INVITE_LOOKUP_IP_HOURLY

@@ -193,3 +193,14 @@ def test_without_javascript_the_invite_offer_and_deletion_work(new_context, make
     page.get_by_role("button", name="Delete my account for good").click()
     expect(page.locator("[data-account-deleted]")).to_be_visible()
     assert not User.objects.filter(phone=phone).exists()
+
+
+def test_after_activate_the_focus_is_on_the_result(page, make_member, new_phone):
+    friend = make_member()
+    sign_in(page, new_phone())
+    page.get_by_role("textbox", name="Friend's invite code").fill(friend.invite_code)
+    page.get_by_role("button", name="Activate").click()
+
+    result = page.get_by_role("status").filter(has_text="Invite code activated")
+    expect(result).to_be_focused()
+    assert page.evaluate("window.scrollY") > 0 or result.bounding_box()["y"] < 800

@@ -183,3 +183,18 @@ def test_share_links_for_messengers_and_mail_need_no_javascript(client, make_mem
     assert parse_qs(urlsplit(by_app["email"]).query)["body"][0].endswith(share)
     # The whole link shows (it wraps): the code at its end is never cut off.
     assert f'<wbr><span class="nowrap">?invite=<strong>{member.invite_code}</strong>' in html
+
+
+def test_old_lookup_windows_go_by_themselves(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from profiles.models import LookupWindow
+
+    old = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    LookupWindow.objects.create(bucket="invite:198.51.100.1", window_start=old, count=5)
+
+    client.get("/?invite=ZZZZZZ")
+
+    assert list(LookupWindow.objects.values_list("bucket", "count")) == [("invite:127.0.0.1", 1)]
