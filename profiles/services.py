@@ -422,15 +422,6 @@ def member_delete(*, member: User, confirm: str, via: str) -> MemberDeletion:
     member._deletion_via = via  # type: ignore[attr-defined] - read by the pre_delete receiver
     member_pk = member.pk
     member.delete()
-    # In the deletion's transaction (the outbox): receivers learn which id is gone, and
-    # only that; the phone was what the member asked us to forget.
-    from events.payloads import iso_utc
-    from events.services import event_publish
-
-    event_publish(
-        type="member.deleted",
-        data={"member_id": member_pk, "deleted_at": iso_utc(timezone.now()), "via": via},
-    )
     record = MemberDeletion.objects.get(pk=member._deletion_record)  # type: ignore[attr-defined]
     logger.warning("member deleted their account via=%s (member=%s)", via, member_pk)
     return record
