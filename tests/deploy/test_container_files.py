@@ -169,6 +169,14 @@ def test_env_example_lists_every_variable_the_code_reads_and_no_other():
     assert {"SECRET_KEY", "HEALTH_DB_TIMEOUT", "OUTAGE_RETRY_AFTER", "PORT"} <= read
     assert read - documented == set(), "read but not in .env.example"
     assert documented - read == set(), "in .env.example but read nowhere"
+    # The settings table in the docs names no variable the code does not read.
+    table = (ROOT / "docs" / "operations.md").read_text()
+    in_docs = {
+        name
+        for row in re.findall(r"^\| (`.*?) \|", table, re.M)
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)
+    }
+    assert in_docs - read == set(), "in docs/operations.md but read nowhere"
 
 
 # --- the queue worker in compose (the daily housekeeping is its periodic jobs) ---
