@@ -25,7 +25,7 @@ TEST_DATABASE_URL ?= $(shell $(PY) -c 'import psycopg; psycopg.connect("$(LOCAL_
 help:
 	@echo "make run    - fresh clone -> http://127.0.0.1:$(PORT) (SQLite, demo SMS backend)"
 	@echo "make test   - the whole suite (lint, unit, integration) on PostgreSQL if reachable"
-	@echo "make tools  - chromium, gettext, wrk if missing (as root with apt-get); make test runs it"
+	@echo "make tools  - chromium, gettext, wrk, pgbouncer, promtool if missing (as root with apt-get); make test runs it"
 	@echo "make serve  - production server: gunicorn, PORT=$(PORT), WEB_CONCURRENCY=$(WEB_CONCURRENCY)"
 	@echo "make worker - a background queue worker (manage.py queue_worker); needs PostgreSQL"
 	@echo "make bench  - benchmarks and abuse drills (bench/), about 6 minutes"

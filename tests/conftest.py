@@ -126,6 +126,46 @@ def age_challenges() -> Callable[..., None]:
     return age
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_server() -> Iterator[Any]:
+    """PgBouncer (transaction pooling, site_config/pgbouncer.ini) in front of the test database."""
+    from tests.pgbouncer import pgbouncer, why_no_pgbouncer
+
+    reason = why_no_pgbouncer()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    database = connections["default"].settings_dict
+    with pgbouncer(
+        server_host=database["HOST"] or "127.0.0.1", server_port=int(database["PORT"] or 5432)
+    ) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def through_pgbouncer(pgbouncer_server: Any) -> Iterator[Any]:
+    """Every connection of the test, its threads' too, goes through PgBouncer (DB_PGBOUNCER=1)."""
+    database = connections["default"]
+    keys = ("HOST", "PORT", "DISABLE_SERVER_SIDE_CURSORS")
+    saved = {key: database.settings_dict.get(key) for key in keys}
+    logins_before = pgbouncer_server.output().count("login attempt")
+    database.close()
+    database.close_pool()
+    database.settings_dict.update(
+        HOST="127.0.0.1", PORT=str(pgbouncer_server.port), DISABLE_SERVER_SIDE_CURSORS=True
+    )
+    try:
+        yield pgbouncer_server
+        assert pgbouncer_server.output().count("login attempt") > logins_before, (
+            "nothing went through PgBouncer"
+        )
+    finally:
+        database.close()
+        database.close_pool()
+        database.settings_dict.update(saved)
+
+
 def run_in_parallel(functions: list[Callable[[], Any]]) -> list[Any]:
     """Run each function in its own thread (its own database connection), all at once.
 

@@ -1,5 +1,7 @@
 """The database, its pool and outage answers; the shared cache and sessions."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from site_config.settings.environment import BASE_DIR, env
 
 # PostgreSQL in production (DATABASE_URL); SQLite for a first `make run`.
@@ -46,6 +48,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # bound the delay reaches minutes and recovery lags the database by as much.
         "reconnect_timeout": float(OUTAGE_RETRY_AFTER),
     }
+
+# Behind PgBouncer in transaction pooling mode (DB_PGBOUNCER=1, docs/operations.md):
+# each transaction, or each statement outside one, may run on a different server
+# connection, so nothing may outlive a transaction on the server. Prepared
+# statements would (psycopg prepares none with prepare_threshold None, Django's
+# default, kept here on purpose); so would the named cursors of .iterator()
+# (DISABLE_SERVER_SIDE_CURSORS) and session settings such as SET ROLE. Time zone
+# changes are safe: PgBouncer replays TimeZone on every server it hands out. Locks
+# are transaction-scoped already (pg_advisory_xact_lock, SELECT ... FOR UPDATE).
+DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
+if DB_PGBOUNCER:
+    if DATABASES["default"]["ENGINE"] != "core.db_engine":
+        raise ImproperlyConfigured("DB_PGBOUNCER=1 needs a PostgreSQL DATABASE_URL (PgBouncer).")
+    options = DATABASES["default"]["OPTIONS"]
+    session_state = {
+        "server_side_binding": options.get("server_side_binding") not in (None, False, "false"),
+        "prepare_threshold": options.get("prepare_threshold") not in (None, "", "None"),
+        "assume_role": bool(options.get("assume_role")),
+    }
+    if any(session_state.values()):
+        named = ", ".join(name for name, kept in session_state.items() if kept)
+        raise ImproperlyConfigured(
+            f"DB_PGBOUNCER=1: {named} keeps state on a server connection, which PgBouncer's "
+            "transaction pooling hands to other clients; remove it from DATABASE_URL."
+        )
+    options["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # Cache and sessions.
 # With REDIS_URL (e.g. redis://127.0.0.1:6379/0) every process shares one cache,

@@ -10,6 +10,14 @@ from tests.conftest import run_in_parallel
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True, params=["direct", "pgbouncer"])
+def database_route(request):
+    """Each race runs twice: straight to PostgreSQL, and through PgBouncer in transaction mode."""
+    if request.param == "pgbouncer":
+        request.getfixturevalue("through_pgbouncer")
+    return request.param
+
+
 def test_twenty_parallel_activations_by_one_member_exactly_one_wins(make_member):
     member = make_member()
     owners = [make_member() for _ in range(20)]

@@ -50,7 +50,7 @@ def machine(tmp_path: Path):
 
 
 def test_as_root_with_apt_it_installs_only_what_is_missing(machine):
-    result, calls = machine(uid=0, apt=True, have=("msgfmt",))
+    result, calls = machine(uid=0, apt=True, have=("msgfmt", "pgbouncer", "promtool"))
 
     assert result.returncode == 0, result.stderr
     assert calls == ["update -qq", "install -y -qq chromium wrk"]
@@ -61,13 +61,15 @@ def test_with_everything_present_it_says_nothing_and_installs_nothing(machine, t
     chromium = tmp_path / "chromium"
     _fake(tmp_path, "chromium", "true")
 
-    result, calls = machine(uid=0, apt=True, have=("msgfmt", "wrk"), chromium=str(chromium))
+    result, calls = machine(
+        uid=0, apt=True, have=("msgfmt", "wrk", "pgbouncer", "promtool"), chromium=str(chromium)
+    )
 
     assert (result.returncode, result.stdout, result.stderr, calls) == (0, "", "", [])
 
 
 def test_not_root_it_prints_one_line_naming_what_to_install_and_goes_on(machine):
-    result, calls = machine(uid=1000, apt=True)
+    result, calls = machine(uid=1000, apt=True, have=("pgbouncer", "promtool"))
 
     assert result.returncode == 0
     assert calls == []
@@ -78,7 +80,7 @@ def test_not_root_it_prints_one_line_naming_what_to_install_and_goes_on(machine)
 
 
 def test_without_apt_get_it_prints_one_line_and_goes_on(machine):
-    result, calls = machine(uid=0, apt=False, have=("wrk",))
+    result, calls = machine(uid=0, apt=False, have=("wrk", "pgbouncer", "promtool"))
 
     assert result.returncode == 0
     assert calls == []
@@ -86,6 +88,16 @@ def test_without_apt_get_it_prints_one_line_and_goes_on(machine):
         "Not installing chromium gettext (no apt-get here): install them with your "
         "package manager; browser tests skip without chromium."
     ]
+
+
+def test_pgbouncer_and_promtool_come_from_their_debian_packages(machine, tmp_path):
+    chromium = tmp_path / "chromium"
+    _fake(tmp_path, "chromium", "true")
+
+    result, calls = machine(uid=0, apt=True, have=("msgfmt", "wrk"), chromium=str(chromium))
+
+    assert result.returncode == 0, result.stderr
+    assert calls == ["update -qq", "install -y -qq pgbouncer prometheus"]
 
 
 def test_make_test_and_ci_share_the_one_install_step():

@@ -46,3 +46,30 @@ def test_without_render_nothing_is_added():
 
     assert hosts == ["referral.example.com"]
     assert origins == ["https://referral.example.com"]
+
+
+PGBOUNCER_SHOW = (
+    "import json; from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(json.dumps([d.get('DISABLE_SERVER_SIDE_CURSORS', False), "
+    "'prepare_threshold' in d['OPTIONS'] and d['OPTIONS']['prepare_threshold'] is None]))"
+)
+BOUNCER_URL = "postgres://app@127.0.0.1:6432/referral"
+
+
+def test_behind_pgbouncer_nothing_outlives_a_transaction():
+    result = manage(
+        "shell", "-c", PGBOUNCER_SHOW, env=process_env(DATABASE_URL=BOUNCER_URL, DB_PGBOUNCER="1")
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, True]
+    direct = manage("shell", "-c", PGBOUNCER_SHOW, env=process_env(DATABASE_URL=BOUNCER_URL))
+    assert json.loads(direct.stdout.strip().splitlines()[-1])[0] is False
+
+
+def test_behind_pgbouncer_server_side_binding_is_refused_at_start_up():
+    result = manage(
+        "check",
+        env=process_env(DATABASE_URL=BOUNCER_URL + "?server_side_binding=true", DB_PGBOUNCER="1"),
+    )
+    assert result.returncode != 0
+    assert "DB_PGBOUNCER=1: server_side_binding" in result.stderr
