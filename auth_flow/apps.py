@@ -17,4 +17,9 @@ class AuthFlowConfig(AppConfig):
         from core.outage import RetryField, outage_forms, retry_fields
 
         outage_forms["/auth/phone/"] = phone_form_unavailable
+
+        from auth_flow.metrics import budgets_collect
+        from core.metrics import scrape_collector_register
+
+        scrape_collector_register(budgets_collect)
         retry_fields["/auth/code/"] = RetryField("code", _("Code from the SMS"), own_target=True)

@@ -48,6 +48,7 @@ from auth_flow.sms.budgets import budget_give_back, budget_refused, budget_take
 from auth_flow.sms.guards import phone_check
 from core.db import advisory_lock, release_connection
 from core.errors import DomainError
+from core.metrics import code_requests, outcomes_counted
 from profiles.models import User
 from profiles.services import member_get_or_create
 
@@ -87,6 +88,7 @@ class ChallengeIssued:
     channel: str = "sms"
 
 
+@outcomes_counted(code_requests, success="sent")
 def challenge_issue(
     *, phone: str, ip: str, device_token: str = "", previous: str = "", by_sms: bool = False
 ) -> ChallengeIssued:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import metrics
 from core.db import advisory_lock
 from core.phones import phone_e164
 from events.payloads import e164, iso_utc
@@ -132,7 +133,9 @@ def invite_activate(*, user: User, code: str, ip: str = "") -> User:
     for _ in range(TREE_MOVED_TRIES):
         try:
             with transaction.atomic():
-                return _invite_activate_once(user=user, code=code, ip=ip)
+                member = _invite_activate_once(user=user, code=code, ip=ip)
+                transaction.on_commit(metrics.activations.inc)
+                return member
         except _TreeMoved:
             continue
     raise RuntimeError("The referral tree kept changing under an activation; try again.")

@@ -102,3 +102,32 @@ def on_exit(server):  # noqa: ANN001, ANN201 - gunicorn's hook
         process.wait(timeout=graceful_timeout)
     except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: it had its time
         process.kill()
+
+
+# --- Metrics: prometheus-client's multiprocess mode (core/metrics.py) ----------
+# Every worker writes its samples to files in one directory and a scrape, answered
+# by any worker, adds them all up. The directory must be set before a worker
+# imports prometheus_client, and emptied when gunicorn starts: files left by an
+# earlier run would count again. A dead worker's live gauges are dropped.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or ""
+if not _metrics_dir:
+    import tempfile
+
+    _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="referral-metrics-"
+    )
+
+
+def on_starting(server: object) -> None:
+    import pathlib
+
+    directory = pathlib.Path(_metrics_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

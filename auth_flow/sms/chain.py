@@ -22,6 +22,7 @@ The chain's providers share one wall deadline, SMS_TIMEOUT (auth_flow/sms/deadli
 """
 
 import logging
+import time
 
 from django.conf import settings
 
@@ -37,6 +38,7 @@ from auth_flow.sms.base import (
 )
 from auth_flow.sms.breaker import CircuitOpen, breaker_for
 from auth_flow.sms.deadline import send_deadline, time_left
+from core import metrics
 
 logger = logging.getLogger("auth_flow.sms.chain")
 
@@ -46,7 +48,36 @@ MIN_PROVIDER_BUDGET = 0.25
 
 def provider_send(backend: BaseBackend, *, phone: str, text: str, code: str) -> SendResult:
     """Send through one provider; return what it sent or raise one of the three
-    SendFailed outcomes of base.py (never anything else), reporting the outcome to its breaker."""
+    SendFailed outcomes of base.py (never anything else), reporting the outcome to its
+    breaker and to the metrics (core/metrics.py: sends by provider and outcome, their
+    time, the breaker's state)."""
+    started = time.perf_counter()
+    outcome = "failed"
+    try:
+        result = _provider_send(backend, phone=phone, text=text, code=code)
+        outcome = "sent"
+        return result
+    except NumberRefused:
+        outcome = "refused_number"
+        raise
+    except ChannelRefused:
+        outcome = "refused_channel"
+        raise
+    except OutcomeUnknown:
+        outcome = "unknown"
+        raise
+    except ProviderError as error:
+        outcome = "circuit_open" if isinstance(error.__cause__, CircuitOpen) else "failed"
+        raise
+    finally:
+        metrics.sms_sends.labels(backend.name, outcome).inc()
+        if outcome != "circuit_open":
+            metrics.sms_send_duration.labels(backend.name).observe(time.perf_counter() - started)
+        state = breaker_for(backend.name).state
+        metrics.sms_breaker_state.labels(backend.name).set(metrics.BREAKER_STATES[state])
+
+
+def _provider_send(backend: BaseBackend, *, phone: str, text: str, code: str) -> SendResult:
     breaker = breaker_for(backend.name)
     try:
         breaker.before_call()

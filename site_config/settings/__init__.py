@@ -10,6 +10,7 @@ from site_config.settings.database import *  # noqa: F403
 from site_config.settings.environment import *  # noqa: F403
 from site_config.settings.fraud import *  # noqa: F403
 from site_config.settings.members import *  # noqa: F403
+from site_config.settings.metrics import *  # noqa: F403
 from site_config.settings.queue import *  # noqa: F403
 from site_config.settings.security import *  # noqa: F403
 from site_config.settings.sign_in import *  # noqa: F403

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /metrics for the scraper, and every request counted and timed (core/metrics.py).
+    "core.metrics.MetricsMiddleware",
     "core.health.HealthCheckMiddleware",
     # A NUL byte in a query or form value: 400 before any view (PostgreSQL refuses NUL).
     "core.input.NulInputMiddleware",

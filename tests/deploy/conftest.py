@@ -155,11 +155,13 @@ class Servers:
             [self.make, "-s", "-o", ".venv/.installed", "serve"],
             cwd=ROOT,
             env=process_env(
-                PORT=str(port),
-                WEB_CONCURRENCY="1",
-                # Its own static root: servers in parallel must not collect into one directory.
-                STATIC_ROOT=str(self.directory / f"static-{port}"),
-                **env,
+                **{
+                    "PORT": str(port),
+                    "WEB_CONCURRENCY": "1",
+                    # Its own static root: servers in parallel must not collect into one directory.
+                    "STATIC_ROOT": str(self.directory / f"static-{port}"),
+                    **env,
+                }
             ),
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,

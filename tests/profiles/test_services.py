@@ -237,3 +237,14 @@ def test_staff_cannot_suspend_their_own_account(make_member):
         member_suspend(member=operator, by=operator)
     operator.refresh_from_db()
     assert operator.is_active and operator.suspended_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_activation_is_counted_for_the_metrics(make_member):
+    from prometheus_client import REGISTRY
+
+    before = REGISTRY.get_sample_value("referral_activations_total") or 0.0
+    invite_activate(user=make_member(), code=make_member().invite_code)
+    with pytest.raises(InviteNotFound):
+        invite_activate(user=make_member(), code="NOSUCH")
+    assert REGISTRY.get_sample_value("referral_activations_total") == before + 1

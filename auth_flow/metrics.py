@@ -1,0 +1,33 @@
+"""Figures of sign-in read at scrape time (core/metrics.py): the hour's SMS budgets.
+
+Budgets live in the database (auth_flow/sms/budgets.py), so every worker answers
+a scrape with the same numbers: used and limit of each budget in the current
+window (the alert fires at 80 %).
+"""
+
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+
+from auth_flow.models import SendBudget
+from auth_flow.sms.budgets import window_start
+
+
+def budgets_collect() -> Iterator[GaugeMetricFamily]:
+    used = GaugeMetricFamily(
+        "referral_sms_budget_used", "Codes sent this hour from a budget.", labels=["budget"]
+    )
+    limit = GaugeMetricFamily(
+        "referral_sms_budget_limit", "A budget's codes per hour.", labels=["budget"]
+    )
+    window = SendBudget.objects.filter(window_start=window_start(timezone.now()))
+    rows = dict(window.values_list("key", "used"))
+    rows.setdefault("global", 0)
+    for key, count in sorted(rows.items()):
+        cap = settings.OTP_GLOBAL_HOURLY if key == "global" else settings.OTP_REGION_HOURLY
+        used.add_metric([key], count)
+        limit.add_metric([key], cap)
+    yield used
+    yield limit

@@ -1,0 +1,57 @@
+"""/metrics: Prometheus text for the scraper that holds the token, nobody else."""
+
+import pytest
+
+TOKEN = "metrics-token-for-the-tests-0123456789"
+
+
+@pytest.fixture
+def metrics_token(settings):
+    settings.METRICS_TOKEN = TOKEN
+    return TOKEN
+
+
+def _scrape(client, token: str = TOKEN, **extra):
+    return client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+
+
+@pytest.mark.django_db
+def test_the_scraper_with_the_token_gets_prometheus_text_with_requests_by_route(
+    client, metrics_token
+):
+    client.get("/")
+    client.get("/no-such-page/")
+    response = _scrape(client)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    text = response.content.decode()
+    assert 'referral_http_requests_total{method="GET",route="auth_flow:sign_in",status="200"}' in (
+        text
+    )
+    assert 'route="unmatched",status="404"' in text
+    assert "referral_http_request_duration_seconds_bucket{" in text
+    assert "# TYPE referral_code_requests_total counter" in text
+
+
+def test_without_the_token_it_is_401_with_a_bearer_challenge(client, metrics_token):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": TOKEN}):
+        response = client.get("/metrics", **headers)
+        assert response.status_code == 401, headers
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert b"referral_" not in response.content
+
+
+def test_with_no_token_configured_there_is_no_metrics_page(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404
+    assert _scrape(client, token="").status_code == 404
+
+
+@pytest.mark.django_db
+def test_scrapers_reach_it_by_address_over_plain_http(client, metrics_token, settings):
+    settings.ALLOWED_HOSTS = ["referral.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = _scrape(client, HTTP_HOST="10.0.3.7:8000")
+    assert response.status_code == 200
+    assert client.get("/", HTTP_HOST="10.0.3.7:8000").status_code == 400  # the rest still checks
