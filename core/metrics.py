@@ -50,6 +50,11 @@ from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
+# A process started with the variable set before gunicorn made the directory (make
+# serve's collectstatic, a management command) must not fail on the first metric.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 # The `_created` series (when a counter was made) say nothing to an alert and
 # double the output; multiprocess mode does not export them anyway.
 disable_created_metrics()
