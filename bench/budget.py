@@ -1,0 +1,81 @@
+"""The hourly SMS budget rows: how many takes per second one row allows.
+
+    .venv/bin/python -m bench.budget [--seconds 5] [--threads 1,4,16]
+
+Every code request in the cluster takes one unit from the `global` row of the
+hour and one from its country code's (auth_flow/sms/budgets.py, `budget_take`):
+an upsert whose row lock is held to the commit. Here `--threads` connections
+take from the same two rows as fast as they can, with limits too high to
+refuse, and the figure is takes per second: the ceiling of code requests per
+second for the whole cluster, however many machines serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+
+from bench.common import recreate_database
+
+DATABASE = "referral_bench_budget"
+
+
+def django_setup(database_url: str) -> None:
+    from bench.activations import django_setup as setup
+
+    os.environ["DB_POOL_MAX_SIZE"] = "40"  # a connection per thread
+    setup(database_url)
+
+
+def takes_per_second(threads: int, seconds: float) -> float:
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from auth_flow.sms.budgets import budget_take
+
+    settings.OTP_GLOBAL_HOURLY = settings.OTP_REGION_HOURLY = 10**9
+    counts = [0] * threads
+    start = threading.Barrier(threads + 1)
+    stop = threading.Event()
+
+    def take(index: int) -> None:
+        try:
+            connection.ensure_connection()
+            start.wait()
+            while not stop.is_set():
+                budget_take(country_code=7, now=timezone.now())
+                counts[index] += 1
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=take, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--threads", default="1,4,16")
+    args = parser.parse_args()
+    django_setup(recreate_database(DATABASE))
+    print(
+        "budget takes/s on one hour's rows (global + cc:7); "
+        "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    )
+    for threads in (int(n) for n in args.threads.split(",")):
+        print(f"{threads:>3} connections: {takes_per_second(threads, args.seconds):7.0f} takes/s")
+
+
+if __name__ == "__main__":
+    main()
