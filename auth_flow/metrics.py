@@ -26,8 +26,16 @@ def budgets_collect() -> Iterator[GaugeMetricFamily]:
     rows = dict(window.values_list("key", "used"))
     rows.setdefault("global", 0)
     for key, count in sorted(rows.items()):
-        cap = settings.OTP_GLOBAL_HOURLY if key == "global" else settings.OTP_REGION_HOURLY
         used.add_metric([key], count)
-        limit.add_metric([key], cap)
+        limit.add_metric([key], _limit_of(key))
     yield used
     yield limit
+
+
+def _limit_of(key: str) -> int:
+    """The whole hour's limit of a budget key (auth_flow/sms/budgets.py, budget_keys)."""
+    if key.startswith("cc:"):
+        return settings.OTP_REGION_HOURLY
+    if key.startswith("px:"):
+        return settings.OTP_PREFIX_HOURLY
+    return settings.OTP_GLOBAL_HOURLY

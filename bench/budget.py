@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.budget [--seconds 5] [--threads 1,4,16]
 
 Every code request in the cluster takes one unit from the `global` row of the
-hour and one from its country code's (auth_flow/sms/budgets.py, `budget_take`):
+hour, one from its country code's and one from its number prefix's (auth_flow/sms/budgets.py, `budget_take`):
 an upsert whose row lock is held to the commit. Here `--threads` connections
-take from the same two rows as fast as they can, with limits too high to
+take from the same rows (global, cc:7 and one prefix) as fast as they can, with limits too high to
 refuse, and the figure is takes per second: the ceiling of code requests per
 second for the whole cluster, however many machines serve.
 """
@@ -36,7 +36,7 @@ def takes_per_second(threads: int, seconds: float) -> float:
 
     from auth_flow.sms.budgets import budget_take
 
-    settings.OTP_GLOBAL_HOURLY = settings.OTP_REGION_HOURLY = 10**9
+    settings.OTP_GLOBAL_HOURLY = settings.OTP_REGION_HOURLY = settings.OTP_PREFIX_HOURLY = 10**9
     counts = [0] * threads
     start = threading.Barrier(threads + 1)
     stop = threading.Event()
@@ -46,7 +46,7 @@ def takes_per_second(threads: int, seconds: float) -> float:
             connection.ensure_connection()
             start.wait()
             while not stop.is_set():
-                budget_take(country_code=7, now=timezone.now())
+                budget_take(phone="+79990000000", country_code=7, device=False, now=timezone.now())
                 counts[index] += 1
         finally:
             connection.close()

@@ -63,12 +63,12 @@ def test_failed_sends_and_an_open_breaker_show(api, new_phone, settings):
 @pytest.mark.django_db
 def test_the_scrape_shows_the_hours_budget_used_and_its_limit(api, client, new_phone, settings):
     settings.METRICS_TOKEN = TOKEN
-    settings.OTP_GLOBAL_HOURLY = 50
+    settings.OTP_GLOBAL_HOURLY = 500
     for _ in range(2):
         api.post("/api/v1/auth/code/", {"phone": new_phone()}, format="json")
 
     text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
 
     assert 'referral_sms_budget_used{budget="global"} 2.0' in text
-    assert 'referral_sms_budget_limit{budget="global"} 50.0' in text
+    assert 'referral_sms_budget_limit{budget="global"} 500.0' in text
     assert 'referral_sms_budget_used{budget="cc:7"} 2.0' in text
