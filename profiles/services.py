@@ -3,7 +3,7 @@
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -160,23 +160,13 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
     if target.owner_id not in locked or root is None or root[0] is not None:
         raise _TreeMoved
     now = timezone.now()
-    # The member's row and the inviter's count in one statement (activations are
-    # benchmarked: bench/activations.py): the count never disagrees with the rows.
-    table = connection.ops.quote_name(User._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH member AS (
-                UPDATE {table} SET referred_by_id = %s, activated_at = %s, activation_ip = %s
-                WHERE id = %s
-            )
-            UPDATE {table} SET referrals_count = referrals_count + 1,
-                               referrals_changes = referrals_changes + 1
-            WHERE id = %s RETURNING referrals_changes
-            """,  # noqa: S608 - the table name is ours, values are parameters
-            [target.owner_id, now, ip or None, user.pk, target.owner_id],
-        )
-        (version,) = cursor.fetchone()
+    version = _activation_record(
+        member_pk=user.pk,
+        owner_pk=target.owner_id,
+        now=now,
+        ip=ip or None,
+        portable=connection.vendor != "postgresql",
+    )
     _referrals_version_publish(inviter_pk=target.owner_id, version=version)
     # In the same transaction (the outbox): two INSERTs, the event and its dispatch.
     event_publish(
@@ -198,6 +188,42 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
     signals.referral_activated.send(sender=User, member=user, inviter=inviter)
     logger.info("invite activated member=%s inviter=%s", user.pk, target.owner_id)
     return user
+
+
+def _activation_record(
+    *, member_pk: int, owner_pk: int, now: datetime, ip: str | None, portable: bool = False
+) -> int:
+    """Write the activation; return the inviter's new list version.
+
+    On PostgreSQL the member's row and the inviter's count in one statement
+    (activations are benchmarked: bench/activations.py); elsewhere (SQLite, `make
+    run`, has no data-modifying CTE) three ORM statements in the same transaction.
+    Either way the count never disagrees with the rows.
+    """
+    if portable:
+        User.objects.filter(pk=member_pk).update(
+            referred_by_id=owner_pk, activated_at=now, activation_ip=ip
+        )
+        User.objects.filter(pk=owner_pk).update(
+            referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
+        )
+        return User.objects.values_list("referrals_changes", flat=True).get(pk=owner_pk)
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH member AS (
+                UPDATE {table} SET referred_by_id = %s, activated_at = %s, activation_ip = %s
+                WHERE id = %s
+            )
+            UPDATE {table} SET referrals_count = referrals_count + 1,
+                               referrals_changes = referrals_changes + 1
+            WHERE id = %s RETURNING referrals_changes
+            """,  # noqa: S608 - the table name is ours, values are parameters
+            [owner_pk, now, ip, member_pk, owner_pk],
+        )
+        (version,) = cursor.fetchone()
+    return version
 
 
 def referral_leave(*, member_pk: int) -> None:

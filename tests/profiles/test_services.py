@@ -1,6 +1,7 @@
 """Invite codes and activation (docs/api.md: the invite errors)."""
 
 import pytest
+from django.db import transaction
 
 from profiles.errors import (
     InviteAlreadyActivated,
@@ -248,3 +249,25 @@ def test_a_committed_activation_is_counted_for_the_metrics(make_member):
     with pytest.raises(InviteNotFound):
         invite_activate(user=make_member(), code="NOSUCH")
     assert REGISTRY.get_sample_value("referral_activations_total") == before + 1
+
+
+@pytest.mark.parametrize("portable", [False, True], ids=["one statement", "portable (SQLite)"])
+def test_both_ways_of_recording_an_activation_agree(portable, make_member):
+    from django.utils import timezone
+
+    from profiles.services import _activation_record
+
+    inviter, member = make_member(), make_member()
+    now = timezone.now()
+    with transaction.atomic():
+        version = _activation_record(
+            member_pk=member.pk, owner_pk=inviter.pk, now=now, ip="203.0.113.9", portable=portable
+        )
+    inviter.refresh_from_db()
+    member.refresh_from_db()
+    assert (member.referred_by_id, member.activated_at, member.activation_ip) == (
+        inviter.pk,
+        now,
+        "203.0.113.9",
+    )
+    assert (inviter.referrals_count, inviter.referrals_changes, version) == (1, 1, 1)
