@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/swagger/", docs.swagger, name="api-swagger"),
     path("api/v1/auth/", include("auth_flow.api_urls")),
     path("api/v1/profile/", include("profiles.api_urls")),
+    path("api/v1/rewards/", include("rewards.api_urls")),
     path("api/v1/operator/", include("operator_api.urls")),
     re_path(r"^api/", errors.not_found),
     path("healthz", health.healthz, name="healthz"),

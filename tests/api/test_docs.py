@@ -22,6 +22,7 @@ OPERATIONS = {
     ("get", "/api/v1/profile/export/"),
     ("post", "/api/v1/profile/invite/"),
     ("get", "/api/v1/profile/referrals/"),
+    ("get", "/api/v1/rewards/"),
     ("get", "/api/v1/operator/members/"),
     ("get", "/api/v1/operator/rewards/"),
     ("post", "/api/v1/operator/rewards/{id}/fulfil/"),

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from rewards.services import program_set
+
 ROOT = Path(__file__).resolve().parents[2]
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -42,6 +44,8 @@ def test_postman_collection_runs_green_with_newman(live_server, settings):
     assert NEWMAN.exists(), f"{NEWMAN} is missing: run `npm ci` (make test does it)"
     settings.SMS_BACKEND = "demo"
     settings.DEMO_MODE = True  # the demo backend shows codes only in demo mode (or DEBUG)
+    # The demo program `make run` sets: the collection reads the rewards it grants.
+    program_set(referrer_amount=100, friend_amount=50, milestones={3: 500, 10: 2000}, hold_days=0)
     result = run(
         [
             NEWMAN,
