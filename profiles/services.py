@@ -427,7 +427,7 @@ def refresh_tokens_blacklist(*, member: User) -> int:
 
 
 @transaction.atomic
-def member_delete(*, member: User, confirm: str, via: str) -> MemberDeletion:
+def member_delete(*, member: User, confirm: str, via: str) -> MemberDeletion | None:
     """Delete the member's account and what is kept about them, at their own request.
 
     `confirm` must be the member's own phone (any spelling of it): a misclick
@@ -444,7 +444,13 @@ def member_delete(*, member: User, confirm: str, via: str) -> MemberDeletion:
         raise DeleteNotConfirmed
     # No row lock here: the departure (`referral_leave`, a pre_delete receiver) locks the
     # member's row with the inviter's, in id order as activations do, so none deadlocks.
-    member = User.objects.get(pk=member.pk)
+    # Parallel deletions of one account (a double tap, a client's retry) take turns on
+    # a lock of their own, which nothing else takes: the first deletes, recorded and
+    # published once; the others find the account gone and are done (None).
+    advisory_lock(f"member:delete:{member.pk}")
+    member = User.objects.filter(pk=member.pk).first()
+    if member is None:
+        return None
     if member.is_staff or member.is_superuser:
         raise DeleteStaffAccount
     refresh_tokens_blacklist(member=member)

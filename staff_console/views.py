@@ -93,7 +93,9 @@ def _page_url(request: HttpRequest) -> str:
     return page if page.startswith("/") else reverse("staff_console:flags")
 
 
-@staff_required
+# A verdict moves money: `fraud` voids the rewards the flag touches, `reviewed`
+# releases them. So it takes the flag permission, not just a staff session.
+@staff_required(perm="fraud.change_fraudflag")
 @require_POST
 def flag_review(request: HttpRequest, pk: int) -> HttpResponse:
     flag = get_object_or_404(FraudFlag, pk=pk)

@@ -5,10 +5,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from auth_flow.models import Challenge
+from fraud.services import flags_refresh
 from profiles.models import User
 from tests.e2e.conftest import LAPTOP, PHONE, axe_violations, screenshot
 
@@ -20,6 +22,10 @@ def programme(db: None) -> User:
     """A month of members, referrals, codes and a few flags to look at."""
     now = timezone.now()
     operator = User.objects.create_user("+79990000001", PASSWORD, is_staff=True)
+    # Judging flags moves rewards: the operator holds the flag permission.
+    operator.user_permissions.add(
+        Permission.objects.get(content_type__app_label="fraud", codename="change_fraudflag")
+    )
     inviters = []
     for n in range(6):
         inviters.append(
@@ -54,6 +60,8 @@ def programme(db: None) -> User:
             )
             for k in range(day % 4 + 2)
         )
+    # What the queue's judging job does after activations (no console page judges).
+    flags_refresh(limit=None)
     return operator
 
 

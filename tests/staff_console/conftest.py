@@ -15,17 +15,21 @@ STAFF_PASSWORD = "a-long-operator-password"
 
 
 def staff_with(phone: str, *codenames: str) -> User:
+    """Staff with these permissions (codenames of profiles, or `app.codename`)."""
     user = User.objects.create_user(phone, STAFF_PASSWORD, is_staff=True)
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="profiles", codename__in=codenames)
-    )
+    for codename in codenames:
+        app, _, name = codename.rpartition(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app or "profiles", codename=name)
+        )
     return user
 
 
 @pytest.fixture
 def operator(db: None) -> User:
-    """An operator who may see and change members (export, suspend), not a superuser."""
-    return staff_with("+79990000001", "view_user", "change_user")
+    """An operator who may see and change members (export, suspend) and judge fraud
+    flags, not a superuser."""
+    return staff_with("+79990000001", "view_user", "change_user", "fraud.change_fraudflag")
 
 
 @pytest.fixture

@@ -121,3 +121,18 @@ def test_the_csv_lists_every_grant_formula_safe(rewards_staff, granted):
     assert len(rows) == 1 + 4
     member_column = rows[0].index("member")
     assert {row[member_column] for row in rows[1:]} >= {"'+79991250001"}
+
+
+def test_staff_without_the_flag_permission_cannot_void_rewards_through_a_verdict(
+    client, plain_staff, granted
+):
+    # Found by the review: a fraud verdict voids the rewards the flag touches, so it
+    # needs the flag permission, as the void button needs the grant permission.
+    inviter, _friends = granted
+    client.force_login(plain_staff, backend=PASSWORD_BACKEND)
+    now = timezone.now()
+    flag = FraudFlag.objects.create(
+        reason="burst", inviter=inviter, subject=None, subject_key="", raised_at=now, updated_at=now
+    )
+    assert client.post(f"/staff/flags/{flag.pk}/review/", {"status": "fraud"}).status_code == 403
+    assert set(Grant.objects.values_list("state", flat=True)) == {"approved"}
