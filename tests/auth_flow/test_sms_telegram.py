@@ -117,8 +117,8 @@ def test_a_gateway_that_hangs_falls_back_within_the_time_budget(gateway, smsru, 
     # Half the deadline for Telegram, the rest for the SMS, which carries the same code.
     assert sent.status_code == 202
     # Bounded by the deadline, not by the hang (the fake holds it for 120 s); the
-    # slack is for a loaded test machine.
-    assert time.monotonic() - started < 2 * settings.SMS_TIMEOUT + 2
+    # slack is for a loaded test machine, still far below the hang.
+    assert time.monotonic() - started < 2 * settings.SMS_TIMEOUT + 10
     [request] = smsru.received
     answer = sign_in(phone, sms_code(request.form["msg"]), sent.json()["challenge"])
     assert answer.status_code == 200
