@@ -5,8 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Cast
+from django.db.models import (
+    CharField,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from fraud.models import FraudFlag
@@ -47,6 +58,11 @@ def grant_on_hold(*, grant: Grant) -> bool:
 class NextMilestone:
     referrals_needed: int
     amount: int
+    at: int = 0  # the referral count it is reached at
+
+    @property
+    def referrals_now(self) -> int:
+        return self.at - self.referrals_needed
 
 
 @dataclass(frozen=True)
@@ -68,40 +84,79 @@ class Summary:
         return not (self.pending or self.approved or self.fulfilled or self.next_milestone)
 
 
-def rewards_summary(*, member: User, program: Program | None | Any = ...) -> Summary | None:
-    """Totals from the ledger (one aggregate) and progress to the next milestone.
+def _member_sums(member: User, *, unit: Any) -> dict[str, Subquery]:
+    """Each state's total of the member's grants in `unit` (a value or an outer column)."""
+
+    def total(state: str) -> Coalesce:
+        grants = (
+            Grant.objects.filter(member_id=member.pk, unit=unit, state=state)
+            .values("member_id")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return Coalesce(Subquery(grants), 0)
+
+    return {state: total(state) for state in ("pending", "approved", "fulfilled")}
+
+
+def rewards_summary(*, member: User) -> Summary | None:
+    """Totals from the ledger and progress to the next milestone: one statement with an
+    active program (its row carries the member's sums and reached milestones), two
+    without one. The profile shows it on every render, and polls bring it back.
 
     Totals are in the active program's unit (or, without a program, the unit of the
     member's newest grant); None when there is neither a program nor a grant.
     """
-    if program is ...:
-        program = program_active()
-    mine = Grant.objects.filter(member_id=member.pk)
-    unit = (
-        program.unit
-        if program
-        else mine.order_by("-created_at").values_list("unit", flat=True).first()
+    count = member.referrals_count
+    # Milestone grants above today's count (a referral left after it was paid) are
+    # the only ones that can stand in the way of the next milestone.
+    reached = (
+        Grant.objects.filter(member_id=member.pk, kind=Grant.Kind.MILESTONE, milestone__gt=count)
+        .values("member_id")
+        .annotate(done=StringAgg(Cast("milestone", CharField()), delimiter=Value(",")))
+        .values("done")
     )
-    if unit is None:
-        return None
-    sums = mine.filter(unit=unit).aggregate(
-        pending=Sum("amount", filter=Q(state=Grant.State.PENDING), default=0),
-        approved=Sum("amount", filter=Q(state=Grant.State.APPROVED), default=0),
-        fulfilled=Sum("amount", filter=Q(state=Grant.State.FULFILLED), default=0),
+    program = (
+        Program.objects.filter(active=True)
+        .annotate(**_member_sums(member, unit=OuterRef("unit")), reached=Subquery(reached))
+        .first()
     )
-    nxt = None
     if program is not None:
-        count = member.referrals_count
-        done = (
-            set(mine.filter(kind=Grant.Kind.MILESTONE).values_list("milestone", flat=True))
-            if program.milestones
-            else set()
-        )
+        reached_above = {int(at) for at in (program.reached or "").split(",") if at}
+        nxt = None
         for at, amount in program.milestones_sorted():
-            if at > count and at not in done and amount:
-                nxt = NextMilestone(referrals_needed=at - count, amount=amount)
+            if at > count and at not in reached_above and amount:
+                nxt = NextMilestone(referrals_needed=at - count, amount=amount, at=at)
                 break
-    return Summary(unit=unit, next_milestone=nxt, **sums)
+        return Summary(
+            unit=program.unit,
+            pending=program.pending,
+            approved=program.approved,
+            fulfilled=program.fulfilled,
+            next_milestone=nxt,
+        )
+    # No program: the unit of the newest grant, and its sums, in one grouped read.
+    newest = (
+        Grant.objects.filter(member_id=member.pk)
+        .values("unit")
+        .annotate(
+            newest=Max("created_at"),
+            pending=Sum("amount", filter=Q(state=Grant.State.PENDING), default=0),
+            approved=Sum("amount", filter=Q(state=Grant.State.APPROVED), default=0),
+            fulfilled=Sum("amount", filter=Q(state=Grant.State.FULFILLED), default=0),
+        )
+        .order_by("-newest")
+        .first()
+    )
+    if newest is None:
+        return None
+    return Summary(
+        unit=newest["unit"],
+        next_milestone=None,
+        pending=newest["pending"],
+        approved=newest["approved"],
+        fulfilled=newest["fulfilled"],
+    )
 
 
 def grants_of_member(*, member: User) -> QuerySet[Grant]:
@@ -126,6 +181,11 @@ class ReferralReward:
     available_at: datetime
     reason: str
     reason_display: str
+
+    @property
+    def due(self) -> bool:
+        """Its hold has passed: it waits only for the next approval run (or the judging)."""
+        return self.available_at <= timezone.now()
 
 
 def referral_rewards(*, member: User, phones: list[str]) -> dict[str, ReferralReward]:
