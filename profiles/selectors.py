@@ -9,6 +9,7 @@ from django.core.paginator import Page
 from django.db import connection
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
+from django.utils.crypto import salted_hmac
 
 from core.pagination import counted_page, page_index
 from core.phones import phone_masked
@@ -79,10 +80,27 @@ def referral_phone_shown(phone: str) -> str:
 
 @dataclass(frozen=True)
 class Referral:
-    """A member who joined with my code, as the lists show them."""
+    """A member who joined with my code, as the lists show them.
+
+    `e164` is for the server only (the key of the rows' notes from other rooms); the
+    page shows `phone` and names the row by `row_id`, a keyed hash of the number, so
+    a masked list never carries the whole number.
+    """
 
     phone: str
     joined_at: datetime
+    e164: str
+
+    @property
+    def row_id(self) -> str:
+        return (
+            "referral-"
+            + salted_hmac("profiles.referral-row", self.e164, algorithm="sha256").hexdigest()[:16]
+        )
+
+
+def _referral(phone: str, joined_at: datetime) -> Referral:
+    return Referral(referral_phone_shown(phone), joined_at, phone)
 
 
 def referrals_list(*, user: User) -> QuerySet[User, tuple[str, datetime]]:
@@ -113,7 +131,7 @@ def referrals_page(*, user: User, number: int | str | None = 1) -> Page:
     index = page_index(number, last=last)
     offset = (index - 1) * REFERRALS_PAGE_SIZE
     rows = [
-        Referral(referral_phone_shown(phone), joined)
+        _referral(phone, joined)
         for phone, joined in referrals[offset : offset + REFERRALS_PAGE_SIZE]
     ]
     return counted_page(rows, index=index, per_page=REFERRALS_PAGE_SIZE, count=total)
@@ -134,7 +152,18 @@ def referrals_around(
         rows = rows.filter(activated_at__gt=newer_than)
     if older_than is not None:
         rows = rows.filter(activated_at__lt=older_than)
-    return [Referral(referral_phone_shown(phone), joined) for phone, joined in rows[:limit]]
+    return [_referral(phone, joined) for phone, joined in rows[:limit]]
+
+
+def referrals_shown(
+    *, user: User, newest: datetime, oldest: datetime | None, limit: int
+) -> list[Referral]:
+    """The rows an open list shows, from its newest row down to its oldest (to the end
+    of the list without one), newest first: what a poll brings up to date in place."""
+    rows = referrals_list(user=user).filter(activated_at__lte=newest)
+    if oldest is not None:
+        rows = rows.filter(activated_at__gte=oldest)
+    return [_referral(phone, joined) for phone, joined in rows[:limit]]
 
 
 def referrals_version(*, user: User) -> str:
@@ -245,7 +274,7 @@ def profile_get(*, user: User) -> ProfileSummary | None:
     if not found:
         return None
     member_id, phone, invite_code, date_joined, total, activated_code = found[0][:6]
-    rows = [Referral(referral_phone_shown(p), j) for *_, p, j in found if p is not None]
+    rows = [_referral(p, j) for *_, p, j in found if p is not None]
     return ProfileSummary(
         member_id=member_id,
         phone=phone,

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +25,7 @@ from profiles.errors import (
     InviteError,
     InviteLookupsThrottled,
 )
+from profiles.extras import ProfileExtras, profile_extras_collect
 from profiles.forms import InviteForm
 from profiles.invite_codes import invite_code_normalize
 from profiles.member_data import member_data_collect
@@ -39,6 +41,7 @@ from profiles.selectors import (
     profile_get,
     referrals_around,
     referrals_page,
+    referrals_shown,
     referrals_version,
     referrals_version_share,
 )
@@ -163,6 +166,7 @@ def referrals(request: HttpRequest) -> HttpResponse:
             "referrals": page,
             "referrals_version": referrals_version(user=user),
             "referral_phones": settings.REFERRAL_PHONES,
+            "profile_extras": _extras(user, page.object_list),
         }
         return render(request, f"{REFERRALS}#referral-rows", context)
     version = referrals_version_share(user=user)
@@ -170,9 +174,9 @@ def referrals(request: HttpRequest) -> HttpResponse:
     if request.htmx and held == version:
         return HttpResponse(status=204)
     if request.htmx and held:
-        arrivals = _referrals_arrivals(request, user, version)
-        if arrivals is not None:
-            return arrivals
+        update = _referrals_update(request, user, version)
+        if update is not None:
+            return update
     # One member's list, in one language, as a page or a fragment: each its own tag.
     # The page as typed goes in quoted: a raw control character (?page=%00, CRLF)
     # would make a header the server refuses (a 500).
@@ -183,12 +187,16 @@ def referrals(request: HttpRequest) -> HttpResponse:
     if etag in parse_etags(request.headers.get("If-None-Match", "")):
         response = HttpResponseNotModified()
     else:
+        page = referrals_page(user=user, number=page_number)
         context = {
-            "referrals": referrals_page(user=user, number=page_number),
+            "referrals": page,
             "referrals_version": version,
             "referral_phones": settings.REFERRAL_PHONES,
-            # A poll that held an older list: say so to screen readers too.
-            "announce": bool(request.htmx and held),
+            "profile_extras": _extras(user, page.object_list),
+            # A poll that held a shorter list: say so to screen readers too (not when
+            # someone left, or only a reward changed).
+            "announce": bool(request.htmx and held)
+            and user.referrals_count > _count(request.GET.get("total")),
         }
         response = render_page(request, REFERRALS, "referrals", context)
     response["ETag"] = etag
@@ -213,37 +221,73 @@ def _referrals_more(request: HttpRequest, user: User, older_than: datetime) -> H
     """ "Show more": the next rows after the oldest one shown (a cursor, not a page number,
     so the rows the live list added on top never make it repeat one)."""
     rows = referrals_around(user=user, older_than=older_than, limit=REFERRALS_PAGE_SIZE + 1)
-    context = {"rows": rows[:REFERRALS_PAGE_SIZE], "has_more": len(rows) > REFERRALS_PAGE_SIZE}
+    context = {
+        "rows": rows[:REFERRALS_PAGE_SIZE],
+        "has_more": len(rows) > REFERRALS_PAGE_SIZE,
+        "profile_extras": _extras(user, rows[:REFERRALS_PAGE_SIZE]),
+    }
     return render(request, f"{REFERRALS}#referral-more-rows", context)
 
 
-def _referrals_arrivals(request: HttpRequest, user: User, version: str) -> HttpResponse | None:
-    """The poll's answer when only new referrals arrived: just their rows, put on top of
-    the list the member has open, however far they expanded it, and the page stays where
-    it is (the rows below stay in place: the browser's scroll anchoring keeps them still).
+def _extras(user: User, rows: Any) -> ProfileExtras:
+    """What other rooms add to these rows and above the list, read when a template first
+    asks (a fragment that shows neither costs nothing)."""
+    return SimpleLazyObject(  # type: ignore[return-value]
+        lambda: profile_extras_collect(member=user, phones=[row.e164 for row in rows])
+    )
 
-    None when that is not what changed (someone left, or too many arrived at once, or
-    the client names no list state): then the whole list is sent again.
+
+def _count(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and len(text) < 12 else 0
+
+
+# At most this many rows shown are brought up to date in place by one poll; a list
+# opened further than that is sent again whole.
+REFERRALS_SHOWN_MAX = 200
+
+
+def _referrals_update(request: HttpRequest, user: User, version: str) -> HttpResponse | None:
+    """The poll's answer when the list the member has open can be brought up to date in
+    place: new referrals' rows go on top of it, however far they expanded it; the rows
+    it shows whose notes may have changed (a reward's state) are swapped one by one, and
+    the panels (rewards' totals) and the count out of band. The page stays where it is
+    (the browser's scroll anchoring keeps the rows below still).
+
+    None when that is not what changed (someone left, too many arrived at once, more
+    rows are open than one answer should redo, the client names no list state, or
+    nothing shown changed but the version): then the whole list is sent again.
     """
     since = _moment(request.GET.get("since"))
     total = request.GET.get("total", "")
     if since is None or not total.isdigit() or int(total) == 0:
         return None
     rows = referrals_around(user=user, newer_than=since, limit=REFERRALS_PAGE_SIZE + 1)
-    if (
-        not rows
-        or len(rows) > REFERRALS_PAGE_SIZE
-        or user.referrals_count != int(total) + len(rows)
-    ):
+    if len(rows) > REFERRALS_PAGE_SIZE or user.referrals_count != int(total) + len(rows):
+        return None
+    # The rows shown: from the newest the client holds down to the oldest ("until", on
+    # its Show more row; none: it shows the whole list).
+    shown = referrals_shown(
+        user=user,
+        newest=since,
+        oldest=_moment(request.GET.get("until")),
+        limit=REFERRALS_SHOWN_MAX + 1,
+    )
+    if len(shown) > REFERRALS_SHOWN_MAX:
+        return None
+    extras = profile_extras_collect(member=user, phones=[row.e164 for row in rows + shown])
+    if not rows and not extras:
         return None
     context = {
         "rows": rows,
+        # Only rows with a note can have changed; the others stay as they are.
+        "shown": [row for row in shown if row.e164 in extras.notes],
+        "profile_extras": extras,
         "referrals_version": version,
-        "newest": rows[0].joined_at,
+        "newest": rows[0].joined_at if rows else since,
         "total": user.referrals_count,
         "oob": True,
     }
-    response = render(request, f"{REFERRALS}#referral-arrivals", context)
+    response = render(request, f"{REFERRALS}#referral-update", context)
     response["HX-Retarget"] = "#referral-list"
     response["HX-Reswap"] = "afterbegin"
     patch_cache_control(response, private=True, no_cache=True)
@@ -304,6 +348,7 @@ def _profile_context(
         "summary": summary,
         "activated_invite_code": summary.activated_invite_code,
         "referrals": summary.referrals,
+        "profile_extras": _extras(user, summary.referrals.object_list),
         "referrals_version": referrals_version_share(user=user),
         "referral_phones": settings.REFERRAL_PHONES,
         "form": form,
