@@ -51,6 +51,9 @@ def flags_opened_hold(sender: Any, touched: set[tuple[int, int | None]], **kwarg
 
 @receiver(profile_extras, dispatch_uid="rewards.profile_extras")
 def profile_panel(sender: Any, member: User, phones: list[str], **kwargs: Any) -> ProfileExtras:
+    """The rewards panel on the referrals list and each row's reward: two queries at most
+    (the program with the member's totals, then the rows' grants); nothing without a
+    program or a grant."""
     summary = selectors.rewards_summary(member=member)
     if summary is None:
         return ProfileExtras()
@@ -58,7 +61,11 @@ def profile_panel(sender: Any, member: User, phones: list[str], **kwargs: Any) -
     return ProfileExtras(
         panels=[Extra("rewards/panel.html#rewards-panel", {"rewards": summary})],
         notes={
-            phone: Extra("rewards/panel.html#referral-reward", {"reward": note})
+            phone: Extra(
+                "rewards/panel.html#referral-reward",
+                {"reward": note},
+                attrs={"data-reward-state": note.state},
+            )
             for phone, note in notes.items()
         },
     )
