@@ -1,5 +1,7 @@
 """/metrics: Prometheus text for the scraper that holds the token, nobody else."""
 
+import time
+
 import pytest
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
@@ -55,3 +57,56 @@ def test_scrapers_reach_it_by_address_over_plain_http(client, metrics_token, set
     response = _scrape(client, HTTP_HOST="10.0.3.7:8000")
     assert response.status_code == 200
     assert client.get("/", HTTP_HOST="10.0.3.7:8000").status_code == 400  # the rest still checks
+
+
+@pytest.fixture
+def extra_collector():
+    """Register a scrape-time collector for one test."""
+    from core import metrics
+
+    added = []
+
+    def register(collect):
+        metrics.scrape_collector_register(collect)
+        added.append(collect)
+
+    yield register
+    for collect in added:
+        metrics._scrape_collectors.remove(collect)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_slow_figure_is_given_up_and_the_others_still_arrive(
+    client, metrics_token, extra_collector, caplog
+):
+    from django.db import connection
+    from prometheus_client.core import GaugeMetricFamily
+
+    seen = {}
+
+    def settings_seen():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            seen["parallel"] = cursor.fetchone()[0]
+        yield GaugeMetricFamily("referral_test_quick", "A quick figure.", value=1)
+
+    def stuck():
+        yield GaugeMetricFamily("referral_test_stuck_half", "Yielded before it hangs.", value=1)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(30)")
+
+    extra_collector(stuck)
+    extra_collector(settings_seen)
+    started = time.monotonic()
+    response = _scrape(client)
+
+    assert response.status_code == 200
+    assert time.monotonic() - started < 10
+    text = response.content.decode()
+    assert "referral_test_quick 1.0" in text
+    assert "referral_sms_budget_used{" in text  # the apps' figures too
+    assert "referral_test_stuck_half" not in text  # a failed collector gives nothing
+    assert "metrics collector failed" in caplog.text
+    # A scrape's queries run serially: no parallel workers for bookkeeping.
+    assert seen["parallel"] == "0"
