@@ -94,6 +94,7 @@ bench: $(STAMP)
 	$(PY) -m bench.send_code --provider smsru
 	$(PY) -m bench.console
 	$(PY) -m bench.webhooks
+	$(PY) -m bench.scrape
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

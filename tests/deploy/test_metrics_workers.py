@@ -1,12 +1,16 @@
-"""/metrics under `make serve` with two gunicorn workers: one scrape, every worker's counts."""
+"""/metrics under `make serve` with two gunicorn workers: one scrape, every worker's counts,
+and the figures read at scrape time (queue, grants) once, not once per worker."""
 
 import http.client
 import re
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
 from prometheus_client import CollectorRegistry, multiprocess
+
+from tests.scrape import samples, value
 
 TOKEN = "deploy-tests-metrics-token-0123456789"
 SERIES = re.compile(
@@ -64,12 +68,29 @@ def test_one_scrape_shows_the_requests_of_both_workers(serve, serve_database_url
         }
         pids = {pid: _count_of_worker(directory, pid, tmp_path / f"w{pid}-{sent}") for pid in found}
 
-    status, headers, text = _get(server.port, "/metrics", {"Authorization": f"Bearer {TOKEN}"})
+    # Three jobs waiting (no worker runs here): a scrape-time figure, read by whichever
+    # worker answers, must say 3, not 3 for each worker.
+    with psycopg.connect(serve_database_url, autocommit=True) as db:
+        for n in range(3):
+            db.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, args) "
+                "VALUES ('events', 'events.dispatch', %s)",
+                [f'{{"event_id": "deploy-{n}"}}'],
+            )
+    try:
+        status, headers, text = _get(server.port, "/metrics", {"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        with psycopg.connect(serve_database_url, autocommit=True) as db:
+            db.execute("DELETE FROM procrastinate_jobs WHERE args->>'event_id' LIKE 'deploy-%'")
 
     assert status == 200
     assert len(pids) == 2 and all(pids.values()), pids
     scraped = float(SERIES.search(text)[1])
     assert scraped == sum(pids.values()) == sent
+    figures = samples(text)  # fails on a series given twice
+    assert value(figures, "referral_queue_jobs", queue="events", status="todo") == 3
+    assert value(figures, "referral_queue_oldest_job_age_seconds", queue="events") >= 0
+    assert value(figures, "referral_reward_grants", state="pending") == 0
     # Anyone else, by address over plain HTTP as a scraper comes: 401, told to bring a token.
     status, headers, text = _get(server.port, "/metrics")
     assert status == 401
