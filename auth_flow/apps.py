@@ -12,6 +12,7 @@ class AuthFlowConfig(AppConfig):
         member_data.connect()
 
         checks.sms_configuration_refuse()
+        checks.otp_limits_refuse()
 
         from auth_flow.views import phone_form_unavailable
         from core.outage import RetryField, outage_forms, retry_fields

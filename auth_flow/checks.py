@@ -71,10 +71,26 @@ def demo_backend_needs_demo_mode(**kwargs: object) -> list[Error]:
     ]
 
 
-@register()
-def otp_limits_are_positive(**kwargs: object) -> list[Error]:
+def otp_limit_errors() -> list[str]:
+    """The OTP_* limits below 1: a code that lives 0 s, 0 attempts, 0 codes an hour
+    would lock every member out (or, read as "no limit", let anyone through)."""
     return [
-        Error(f"{name} must be a positive whole number.", id="auth_flow.E002")
+        f"{name} must be a positive whole number (it is {getattr(settings, name)})."
         for name in OTP_LIMITS
         if getattr(settings, name) < 1
     ]
+
+
+def otp_limits_refuse() -> None:
+    """Called while the app loads (AppConfig.ready), as sms_configuration_refuse: a
+    process whose limits are not all at least 1 does not serve (gunicorn runs no
+    system checks; its workers die at boot)."""
+    errors = otp_limit_errors()
+    if errors:
+        raise ImproperlyConfigured(" ".join(errors) + " (see .env.example)")
+
+
+@register()
+def otp_limits_are_positive(**kwargs: object) -> list[Error]:
+    """The same rule as a system check, for settings changed after start-up (tests)."""
+    return [Error(message, id="auth_flow.E002") for message in otp_limit_errors()]
