@@ -44,6 +44,9 @@ def test_postman_collection_runs_green_with_newman(live_server, settings):
     assert NEWMAN.exists(), f"{NEWMAN} is missing: run `npm ci` (make test does it)"
     settings.SMS_BACKEND = "demo"
     settings.DEMO_MODE = True  # the demo backend shows codes only in demo mode (or DEBUG)
+    # Short enough for the collection to wait out before its code_replaced case (it
+    # skips that case past 10 s), long enough that its cooldown cases still meet it.
+    settings.OTP_RESEND_COOLDOWN = 3
     # The demo program `make run` sets: the collection reads the rewards it grants.
     program_set(referrer_amount=100, friend_amount=50, milestones={3: 500, 10: 2000}, hold_days=0)
     result = run(
@@ -64,6 +67,7 @@ def test_postman_collection_runs_green_with_newman(live_server, settings):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-5_000:] + result.stderr
+    assert "error code code_replaced" in result.stdout, "the code_replaced case was skipped"
 
 
 def test_api_answers_conform_to_the_schema_under_fuzzing(
