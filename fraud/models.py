@@ -87,6 +87,10 @@ class JudgingMark(models.Model):
     Each scan reads only activations since its mark, so a console load costs
     the same at 100 members and at 100,000; an activation at or before the mark
     has been judged (rewards are approved only then).
+
+    The console's code counts keep the same kind of mark in staff_console.ScanMark,
+    on purpose: fraud sits below the console (and rewards read it), so it cannot use
+    the console's model, and the console's code counts are no business of fraud's.
     """
 
     name = models.CharField(_("scan"), max_length=32, primary_key=True)

@@ -9,7 +9,8 @@ class ScanMark(models.Model):
     """How far an incremental scan of the console has read (code counts).
 
     Each scan reads only rows since its mark, so a console load costs the same
-    at 100 members and at 100,000.
+    at 100 members and at 100,000. The fraud judging's mark has the same shape in
+    fraud.JudgingMark, on purpose: fraud sits below the console and cannot use this.
     """
 
     name = models.CharField(_("scan"), max_length=32, primary_key=True)
