@@ -110,3 +110,28 @@ def test_a_slow_figure_is_given_up_and_the_others_still_arrive(
     assert "metrics collector failed" in caplog.text
     # A scrape's queries run serially: no parallel workers for bookkeeping.
     assert seen["parallel"] == "0"
+
+
+@pytest.mark.postgres
+def test_through_pgbouncer_the_figures_arrive_and_their_settings_end_with_them(
+    transactional_db, client, metrics_token, extra_collector, through_pgbouncer
+):
+    from django.db import connection
+    from prometheus_client.core import GaugeMetricFamily
+
+    def timeout_seen():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen = cursor.fetchone()[0]
+        yield GaugeMetricFamily("referral_test_timeout_2s", "SET LOCAL held.", value=seen == "2s")
+
+    extra_collector(timeout_seen)
+    text = _scrape(client).content.decode()
+
+    assert "referral_test_timeout_2s 1.0" in text
+    assert 'referral_queue_jobs{queue="events",status="todo"}' in text
+    assert 'referral_reward_grants{state="pending"}' in text
+    # Transaction-scoped: the server connection PgBouncer hands on next keeps nothing.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
