@@ -41,6 +41,21 @@ FROM generate_series(1, %(count)s) AS i
 """
 
 
+def seed_grants(count: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(GRANTS_SQL, {"count": count})
+
+
+def seed_jobs(count: int) -> None:
+    """`count` more jobs waiting in the `events` queue (no worker runs here)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(JOBS_SQL, {"count": count})
+
+
 def timed(function, runs: int, *settings: str) -> float:
     """Median milliseconds of `runs` calls under `settings` (as a scrape runs them: one
     database process), after one call to warm the connection and the cache."""
@@ -94,8 +109,8 @@ def main() -> None:
     from events.metrics import QUEUE_FIGURES_SQL, queue_collect
     from rewards.selectors import grants_count_by_state
 
+    seed_grants(args.grants)
     with connection.cursor() as cursor:
-        cursor.execute(GRANTS_SQL, {"count": args.grants})
         cursor.execute("VACUUM ANALYZE rewards_grant")  # as autovacuum leaves a settled table
     grants_sql = "SELECT state, count(*) FROM rewards_grant GROUP BY state"
     table_scan = ("SET enable_indexonlyscan = off", "SET enable_indexscan = off")
@@ -108,8 +123,8 @@ def main() -> None:
     )
     queued = 0
     for jobs in (int(n) for n in args.jobs.split(",")):
+        seed_jobs(jobs - queued)
         with connection.cursor() as cursor:
-            cursor.execute(JOBS_SQL, {"count": jobs - queued})
             cursor.execute("VACUUM ANALYZE procrastinate_jobs")
         queued = jobs
         print(  # noqa: T201

@@ -84,3 +84,21 @@ def test_the_activation_bench_activates_every_pair_from_two_processes(mode):
     activated = User.objects.filter(pk__in=[pk for pk, _ in pairs], referred_by__isnull=False)
     assert activated.count() == 20
     assert User.objects.filter(referrals_count=1).count() == 20
+
+
+def test_the_scrape_bench_seeds_what_a_scrape_counts(client, settings):
+    from bench.scrape import seed_grants, seed_jobs
+    from tests.fakes.worker import queue_tables_clear
+    from tests.scrape import scrape, value
+
+    queue_tables_clear()
+    seed_grants(500)
+    seed_jobs(50)
+
+    scraped = scrape(client, settings)
+    grants = {s: value(scraped, "referral_reward_grants", state=s) for s in ("pending", "approved")}
+    assert grants == {"pending": 100, "approved": 100}
+    assert value(scraped, "referral_reward_grants", state="fulfilled") == 200
+    assert value(scraped, "referral_queue_jobs", queue="events", status="todo") == 50
+    assert value(scraped, "referral_queue_oldest_job_age_seconds", queue="events") >= 0
+    queue_tables_clear()
