@@ -390,3 +390,17 @@ def test_a_pending_reward_past_its_hold_says_it_is_coming(program, activate, mak
     html = signed_in(inviter).get("/profile/").content.decode()
 
     assert "pending, available soon" in html
+
+
+def test_a_milestone_paid_before_a_referral_left_is_not_offered_again(
+    program, activate, make_member, inviter
+):
+    program(milestones={2: 500, 5: 900})
+    friends = [make_member() for _ in range(2)]
+    for friend in friends:
+        activate(friend, inviter)
+    friends[0].delete()  # the count drops to 1; the milestone at 2 stays paid
+
+    html = signed_in(inviter).get("/profile/").content.decode()
+
+    assert re.search(r'data-next-milestone="4">\s*4 more friends → 900 points', html)
