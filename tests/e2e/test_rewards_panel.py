@@ -112,5 +112,8 @@ def test_a_grant_approved_meanwhile_shows_on_the_open_profile(new_context, rewar
     expect(pending).to_have_attribute("data-reward-state", "approved", timeout=7_000)
     expect(page.locator('[data-reward="approved"]')).to_have_attribute("data-value", "200")
     expect(page.locator('[data-reward="pending"]')).to_have_attribute("data-value", "100")
+    expect(page.get_by_role("status").filter(has_text="list was updated")).to_have_text(
+        "Your referrals list was updated."
+    )
     # Brought up to date in place: the list element itself was not replaced.
     assert page.evaluate("document.querySelector('#referral-list').dataset.kept") == "yes"

@@ -260,6 +260,7 @@ def test_a_grant_s_state_change_reaches_the_open_list_without_a_new_member(
     assert '<div id="referrals-panels" class="referrals-panels" hx-swap-oob="true">' in html
     assert totals(html) == {"pending": 200, "approved": 100, "fulfilled": 0}
     assert "A new member joined" not in html
+    assert "Your referrals list was updated." in html  # for screen readers, out of band
     new_state = list_state(html)
     assert new_state["v"] != held["v"] and new_state["since"] == held["since"]
     assert new_state["total"] == "3"
