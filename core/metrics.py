@@ -104,11 +104,6 @@ BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 activations = Counter(
     "referral_activations_total", "Invite codes activated (committed activations)."
 )
-webhook_deliveries = Counter(
-    "referral_webhook_deliveries_total",
-    "Webhook delivery attempts by outcome (delivered, failed, disabled, ...).",
-    ["outcome"],
-)
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 

@@ -1,9 +1,13 @@
-"""Webhook reads for the console and the command: endpoints, their log, attempts."""
+"""Webhook reads for the console, the command and /metrics: endpoints, their log,
+attempts, the figures of delivery."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from webhooks.models import Attempt, Endpoint, Message
 
@@ -48,3 +52,36 @@ def message_get(*, endpoint: Endpoint, pk: Any) -> Message | None:
 
 def attempts_of(*, message: Message) -> list[Attempt]:
     return list(Attempt.objects.filter(message=message).order_by("-number"))
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    messages: dict[str, int]  # every state named, 0 included
+    endpoints: dict[str, int]  # enabled, disabled_staff, disabled_failing
+    overdue_seconds: float  # how late the most overdue pending message is (0: none)
+
+
+def delivery_figures(*, now: datetime | None = None) -> DeliveryFigures:
+    """Messages by state in the kept log (WEBHOOK_LOG_DAYS), endpoints by status, and
+    how far delivery is behind: the pending message whose next try is the most
+    overdue. Two queries."""
+    now = now or timezone.now()
+    grouped = Message.objects.order_by().values("state").annotate(n=Count("*"))
+    rows = grouped.annotate(due=Min("next_attempt_at")).values_list("state", "n", "due")
+    counts = {state: n for state, n, _ in rows}
+    oldest = next((due for state, _, due in rows if state == Message.State.PENDING), None)
+    statuses = {
+        "enabled": Q(enabled=True),
+        "disabled_staff": Q(enabled=False, disabled_reason=Endpoint.DisabledReason.STAFF),
+        "disabled_failing": Q(enabled=False, disabled_reason=Endpoint.DisabledReason.FAILING),
+    }
+    # Named apart from the fields (an aggregate may not share a field's name).
+    counted = Endpoint.objects.aggregate(
+        **{f"n_{status}": Count("pk", filter=where) for status, where in statuses.items()}
+    )
+    endpoints = {status: counted[f"n_{status}"] for status in statuses}
+    return DeliveryFigures(
+        messages={state: counts.get(state, 0) for state in Message.State.values},
+        endpoints=endpoints,
+        overdue_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+    )
