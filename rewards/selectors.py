@@ -74,60 +74,46 @@ class Summary:
         return not (self.pending or self.approved or self.fulfilled or self.next_milestone)
 
 
-# The member's totals in the active program's unit and how many milestone grants they
-# hold above a referral count, in one statement. Raw SQL, portable to SQLite (`make run`):
-# every profile render and every changed poll reads it, and the same read built with
-# the ORM's subqueries cost about 15x as much to compile as to run.
+# A member's rewards in one statement, portable to SQLite (`make run`): with an active
+# program, the totals of the member's grants in its unit and how many milestone grants
+# they hold above a referral count; without one, the totals in the unit of their newest
+# grant; without either, one row of NULLs. Raw SQL: every profile render and every
+# changed poll reads it, and the same read built from the ORM's subqueries cost ~15x as
+# much to compile as to run.
 _SUMMARY_SQL = """
-SELECT p.unit, p.milestones,
+SELECT p.id, p.unit, p.milestones, g.unit,
        COALESCE(SUM(CASE WHEN g.state = 'pending' THEN g.amount END), 0),
        COALESCE(SUM(CASE WHEN g.state = 'approved' THEN g.amount END), 0),
        COALESCE(SUM(CASE WHEN g.state = 'fulfilled' THEN g.amount END), 0),
-       COUNT(CASE WHEN g.kind = 'milestone' AND g.milestone > %s THEN 1 END)
-FROM {program} p
-LEFT JOIN {grant} g ON g.member_id = %s AND g.unit = p.unit
-WHERE p.active
-GROUP BY p.id, p.unit, p.milestones
-"""
-# Without a program: the unit of the member's newest grant and its totals.
-_SUMMARY_NO_PROGRAM_SQL = """
-SELECT g.unit,
-       COALESCE(SUM(CASE WHEN g.state = 'pending' THEN g.amount END), 0),
-       COALESCE(SUM(CASE WHEN g.state = 'approved' THEN g.amount END), 0),
-       COALESCE(SUM(CASE WHEN g.state = 'fulfilled' THEN g.amount END), 0),
+       COUNT(CASE WHEN g.kind = 'milestone' AND g.milestone > %s THEN 1 END),
        MAX(g.created_at) AS newest
-FROM {grant} g
-WHERE g.member_id = %s
-GROUP BY g.unit
+FROM (SELECT 1 AS one) one
+LEFT JOIN {program} p ON p.active
+LEFT JOIN {grant} g ON g.member_id = %s AND (p.id IS NULL OR g.unit = p.unit)
+GROUP BY p.id, p.unit, p.milestones, g.unit
 ORDER BY newest DESC
 LIMIT 1
 """
 
 
-def _tables() -> dict[str, str]:
-    quote = connection.ops.quote_name
-    return {"program": quote(Program._meta.db_table), "grant": quote(Grant._meta.db_table)}
-
-
 def rewards_summary(*, member: User) -> Summary | None:
-    """Totals from the ledger and progress to the next milestone: one statement with an
-    active program, two without one. The profile shows it on every render.
+    """Totals from the ledger and progress to the next milestone, in one statement. The
+    profile shows it on every render.
 
     Totals are in the active program's unit (or, without a program, the unit of the
     member's newest grant); None when there is neither a program nor a grant.
     """
     count = member.referrals_count
+    quote = connection.ops.quote_name
+    sql = _SUMMARY_SQL.format(
+        program=quote(Program._meta.db_table), grant=quote(Grant._meta.db_table)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_SUMMARY_SQL.format(**_tables()), [count, member.pk])
-        found = cursor.fetchone()
-        if found is None:
-            cursor.execute(_SUMMARY_NO_PROGRAM_SQL.format(**_tables()), [member.pk])
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            unit, pending, approved, fulfilled, _newest = row
-            return Summary(unit, pending, approved, fulfilled, next_milestone=None)
-    unit, milestones, pending, approved, fulfilled, above = found
+        cursor.execute(sql, [count, member.pk])
+        program_id, unit, milestones, grants_unit, *totals, above, _newest = cursor.fetchone()
+    if program_id is None:
+        # No program: the newest grant's unit, or nothing to show at all.
+        return None if grants_unit is None else Summary(grants_unit, *totals, next_milestone=None)
     program = Program(
         unit=unit, milestones=json.loads(milestones) if isinstance(milestones, str) else milestones
     )
@@ -145,7 +131,7 @@ def rewards_summary(*, member: User) -> Summary | None:
         if at > count and at not in reached and amount:
             nxt = NextMilestone(referrals_needed=at - count, amount=amount, at=at)
             break
-    return Summary(unit, pending, approved, fulfilled, next_milestone=nxt)
+    return Summary(unit, *totals, next_milestone=nxt)
 
 
 def grants_of_member(*, member: User) -> QuerySet[Grant]:

@@ -203,7 +203,7 @@ def test_a_masked_list_never_carries_the_whole_number(
     assert list(row_states(html).values()) == ["pending"]
 
 
-def test_the_profile_s_queries_do_not_grow_with_referrals_and_rewards_add_two_at_most(
+def test_the_profile_s_queries_do_not_grow_with_referrals_and_rewards_add_two(
     program, activate, make_member, inviter
 ):
     program(milestones={3: 500})
@@ -225,7 +225,7 @@ def test_the_profile_s_queries_do_not_grow_with_referrals_and_rewards_add_two_at
         without_rewards = queries()
     finally:
         profile_extras.connect(profile_panel, dispatch_uid="rewards.profile_extras")
-    assert few - without_rewards <= 2
+    assert few - without_rewards == 2  # the summary, the rows' grants
 
 
 # --- the poll -----------------------------------------------------------------
@@ -405,3 +405,22 @@ def test_a_milestone_paid_before_a_referral_left_is_not_offered_again(
     html = signed_in(inviter).get("/profile/").content.decode()
 
     assert re.search(r'data-next-milestone="4">\s*4 more friends → 900 points', html)
+
+
+def test_without_a_program_or_grants_the_rewards_cost_one_query(make_member, activate, inviter):
+    activate(make_member(), inviter)
+    client = signed_in(inviter)
+    client.get("/profile/")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/profile/")
+        return len(captured)
+
+    with_rewards = queries()
+    profile_extras.disconnect(dispatch_uid="rewards.profile_extras")
+    try:
+        without_rewards = queries()
+    finally:
+        profile_extras.connect(profile_panel, dispatch_uid="rewards.profile_extras")
+    assert with_rewards - without_rewards == 1
