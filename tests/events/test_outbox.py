@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from events import dispatch
 from events.models import Event
 from events.payloads import e164, iso_utc
-from events.services import event_publish
+from events.services import event_publish, events_together
 from tests.fakes.worker import ROOT
 
 pytestmark = [pytest.mark.django_db]
@@ -142,3 +142,47 @@ def test_a_job_queued_inside_a_worker_job_joins_that_jobs_transaction():
         with transaction.atomic():
             event_publish(type="fraud_flag.raised", data={})
         assert len(_dispatch_jobs()) == before + 1
+
+
+@pytest.mark.postgres
+def test_events_published_together_are_written_when_the_block_ends(
+    django_assert_num_queries,
+):
+    with transaction.atomic(), events_together():
+        with django_assert_num_queries(0):
+            first = event_publish(type="referral.activated", data={"member_id": 1})
+            others = [event_publish(type="reward.created", data={"id": n}) for n in (1, 2)]
+        assert not Event.objects.filter(pk=first.pk).exists()
+    ids = [first.pk, *(e.pk for e in others)]
+    stored = Event.objects.filter(pk__in=ids)
+    assert sorted(e.type for e in stored) == [
+        "referral.activated",
+        "reward.created",
+        "reward.created",
+    ]
+    assert {str(pk) for pk in ids} <= set(_dispatch_jobs())
+
+
+@pytest.mark.postgres
+def test_events_together_costs_two_statements_for_all(django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(2), events_together():
+        for n in range(3):
+            event_publish(type="reward.created", data={"id": n})
+
+
+def test_an_error_inside_events_together_writes_none_of_its_events():
+    with pytest.raises(ValueError, match="went wrong"), transaction.atomic(), events_together():
+        event_publish(type="referral.activated", data={})
+        raise ValueError("went wrong")
+    assert not Event.objects.exists()
+    # Afterwards events are written one by one again.
+    event = event_publish(type="member.created", data={})
+    assert Event.objects.filter(pk=event.pk).exists()
+
+
+def test_a_nested_events_together_joins_the_outer_one():
+    with transaction.atomic(), events_together():
+        with events_together():
+            inner = event_publish(type="reward.created", data={})
+        assert not Event.objects.filter(pk=inner.pk).exists()
+    assert Event.objects.filter(pk=inner.pk).exists()
