@@ -30,47 +30,84 @@ class InviteTarget:
     root_id: int
 
 
-def invite_target_get(*, user: User, code: str) -> InviteTarget:
-    """The member whose code `user` may activate, or the rule that forbids it.
-
-    Used to validate while typing and, checked again under row locks, by
-    `invite_activate`. One query: whether `user` has activated a code by now, the
-    code's owner, the chain of inviters above them, its top and whether `user`
-    stands in it (a cycle).
-    """
-    if user.activated_at is not None:
-        raise InviteAlreadyActivated
-    code = invite_code_normalize(code)
-    table = User._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH RECURSIVE chain(id, referred_by_id, depth) AS (
-                SELECT id, referred_by_id, 0 FROM {table} WHERE invite_code = %s
-                UNION ALL
-                SELECT u.id, u.referred_by_id, chain.depth + 1
-                FROM {table} u JOIN chain ON u.id = chain.referred_by_id
-                WHERE chain.depth < 100000
-            )
-            SELECT (SELECT activated_at FROM {table} WHERE id = %s),
-                   MAX(CASE WHEN depth = 0 THEN id END),
+def invite_chain_sql(table: str) -> str:
+    """The CTEs `chain` (the owner of a code and their chain of inviters, upwards) and
+    `target` (one row: the owner, the top of the chain and whether the member stands
+    in it, a cycle). Parameters: the code, then the member's id. Portable SQL
+    (PostgreSQL, SQLite); `invite_activate` adds its row locks to it."""
+    return f"""
+        WITH RECURSIVE chain(id, referred_by_id, depth) AS (
+            SELECT id, referred_by_id, 0 FROM {table} WHERE invite_code = %s
+            UNION ALL
+            SELECT u.id, u.referred_by_id, chain.depth + 1
+            FROM {table} u JOIN chain ON u.id = chain.referred_by_id
+            WHERE chain.depth < 100000
+        ),
+        target(owner_id, root_id, through_member) AS (
+            SELECT MAX(CASE WHEN depth = 0 THEN id END),
                    MAX(CASE WHEN referred_by_id IS NULL THEN id END),
                    MAX(CASE WHEN id = %s THEN 1 ELSE 0 END)
             FROM chain
-            """,  # noqa: S608 - the table name is ours, values are parameters
-            [code if invite_code_is_well_formed(code) else "", user.pk, user.pk],
         )
-        activated_at, owner_id, root_id, through_user = cursor.fetchone()
-    # The caller's instance may be older than the row (another tab, a parallel request).
+    """  # noqa: S608 - the table name is ours, values are parameters
+
+
+def invite_chain_params(*, user: User, code: str) -> list[object]:
+    code = invite_code_normalize(code)
+    return [code if invite_code_is_well_formed(code) else "", user.pk]
+
+
+def invite_target_judge(
+    *,
+    user: User,
+    activated_at: datetime | None,
+    owner_id: int | None,
+    root_id: int | None,
+    through_member: int | None,
+) -> InviteTarget:
+    """The rules of entering a code, on what `invite_chain_sql` read: the member has
+    not activated (as the row says now, not the caller's instance), the code has an
+    owner, it is not their own, and they do not stand in its chain (no cycle)."""
     if activated_at is not None:
         raise InviteAlreadyActivated
     if owner_id is None:
         raise InviteNotFound
     if owner_id == user.pk:
         raise InviteOwnCode
-    if through_user:
+    if through_member:
         raise InviteCycle
+    assert root_id is not None  # a chain with an owner has a top
     return InviteTarget(owner_id=owner_id, root_id=root_id)
+
+
+def invite_target_get(*, user: User, code: str) -> InviteTarget:
+    """The member whose code `user` may activate, or the rule that forbids it.
+
+    Used to validate while typing; `invite_activate` reads the same chain in the
+    statement that locks its rows. One query: whether `user` has activated a code
+    by now, the code's owner, the chain of inviters above them, its top and whether
+    `user` stands in it (a cycle).
+    """
+    if user.activated_at is not None:
+        raise InviteAlreadyActivated
+    table = User._meta.db_table
+    select = (
+        f"SELECT (SELECT activated_at FROM {table} WHERE id = %s),"  # noqa: S608
+        " owner_id, root_id, through_member FROM target"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            invite_chain_sql(table) + select,
+            [*invite_chain_params(user=user, code=code), user.pk],
+        )
+        activated_at, owner_id, root_id, through_member = cursor.fetchone()
+    return invite_target_judge(
+        user=user,
+        activated_at=activated_at,
+        owner_id=owner_id,
+        root_id=root_id,
+        through_member=through_member,
+    )
 
 
 def referral_phone_shown(phone: str) -> str:

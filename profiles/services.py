@@ -4,6 +4,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,7 +16,7 @@ from core import metrics
 from core.db import advisory_lock
 from core.phones import phone_e164
 from events.payloads import e164, iso_utc
-from events.services import event_publish
+from events.services import event_publish, events_together
 from profiles import signals
 from profiles.errors import (
     DeleteNotConfirmed,
@@ -28,7 +29,10 @@ from profiles.errors import (
 from profiles.models import INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, MemberDeletion, User
 from profiles.selectors import (
     VERSION_CACHE_SECONDS,
-    invite_target_get,
+    InviteTarget,
+    invite_chain_params,
+    invite_chain_sql,
+    invite_target_judge,
     referrals_session_hash_key,
     referrals_version_key,
 )
@@ -142,88 +146,138 @@ def invite_activate(*, user: User, code: str, ip: str = "") -> User:
 
 
 def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
+    if user.activated_at is not None:
+        raise InviteAlreadyActivated
     if ACTIVATION_GLOBAL_LOCK:
         advisory_lock(ACTIVATION_LOCK)
-    target = invite_target_get(user=user, code=code)
-    locked = {
-        pk: (referred_by_id, activated_at, phone, invite_code)
-        for pk, referred_by_id, activated_at, phone, invite_code in User.objects.select_for_update()
-        .filter(pk__in={user.pk, target.root_id, target.owner_id})
-        .order_by("pk")
-        .values_list("pk", "referred_by_id", "activated_at", "phone", "invite_code")
-    }
-    if user.pk not in locked:
-        raise User.DoesNotExist("The member is gone.")
-    if locked[user.pk][1] is not None:
-        raise InviteAlreadyActivated
-    root = locked.get(target.root_id)
-    if target.owner_id not in locked or root is None or root[0] is not None:
-        raise _TreeMoved
+    target, locked = _activation_lock(user=user, code=code)
     now = timezone.now()
-    version = _activation_record(
+    version, member_version = _activation_record(
         member_pk=user.pk,
         owner_pk=target.owner_id,
         now=now,
         ip=ip or None,
         portable=connection.vendor != "postgresql",
     )
-    _referrals_version_publish(inviter_pk=target.owner_id, version=version)
-    # In the same transaction (the outbox): two INSERTs, the event and its dispatch.
-    event_publish(
-        type="referral.activated",
-        data={
-            "member_id": user.pk,
-            "phone": e164(locked[user.pk][2]),
-            "inviter_id": target.owner_id,
-            "inviter_phone": e164(locked[target.owner_id][2]),
-            "invite_code": locked[target.owner_id][3],
-            "activated_at": iso_utc(now),
-        },
-    )
+    _referrals_versions_publish(versions={target.owner_id: version, user.pk: member_version})
     user.referred_by_id, user.activated_at, user.activation_ip = target.owner_id, now, ip or None
-    # Still in the transaction, the member's and the owner's rows locked above:
-    # receivers (rewards) count and grant exactly, even under parallel activations.
-    # The inviter goes as a deferred instance: its fields load when read.
-    inviter = User.from_db(None, ["id"], [target.owner_id])
-    signals.referral_activated.send(sender=User, member=user, inviter=inviter)
+    user.referrals_changes = member_version
+    # The event and whatever the receivers publish (rewards' grants) are written
+    # together when the block ends: two statements in all, still in the transaction.
+    with events_together():
+        event_publish(
+            type="referral.activated",
+            data={
+                "member_id": user.pk,
+                "phone": e164(locked[user.pk].phone),
+                "inviter_id": target.owner_id,
+                "inviter_phone": e164(locked[target.owner_id].phone),
+                "invite_code": locked[target.owner_id].invite_code,
+                "activated_at": iso_utc(now),
+            },
+        )
+        # Still in the transaction, the member's and the owner's rows locked above:
+        # receivers (rewards) count and grant exactly, even under parallel activations.
+        # The inviter goes as a deferred instance: its fields load when read.
+        inviter = User.from_db(None, ["id"], [target.owner_id])
+        signals.referral_activated.send(sender=User, member=user, inviter=inviter)
     logger.info("invite activated member=%s inviter=%s", user.pk, target.owner_id)
     return user
 
 
+class _Locked(NamedTuple):
+    """A row `invite_activate` holds locked, as it is now."""
+
+    referred_by_id: int | None
+    activated_at: datetime | None
+    phone: str
+    invite_code: str
+
+
+def _activation_lock(*, user: User, code: str) -> tuple[InviteTarget, dict[int, _Locked]]:
+    """Read the owner's chain and lock the member, the root and the owner: one statement.
+
+    The chain is read in the statement's snapshot; the rows are then locked in id
+    order (PostgreSQL sorts before it locks) and returned as they are once the
+    locks are granted, newer than that snapshot if a transaction we waited for
+    changed them. So the checks below see the locked rows, as the docstring of
+    `invite_activate` needs. SQLite (one writer at a time) takes no row locks.
+    """
+    table = connection.ops.quote_name(User._meta.db_table)
+    lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
+    select = f"""
+        SELECT u.id, u.referred_by_id, u.activated_at, u.phone, u.invite_code,
+               t.owner_id, t.root_id, t.through_member
+        FROM {table} u, target t
+        WHERE u.id IN (%s, t.owner_id, t.root_id)
+        ORDER BY u.id{lock}
+    """  # noqa: S608 - the table name is ours, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            invite_chain_sql(table) + select,
+            [*invite_chain_params(user=user, code=code), user.pk],
+        )
+        rows = cursor.fetchall()
+    locked = {row[0]: _Locked(*row[1:5]) for row in rows}
+    if user.pk not in locked:
+        raise User.DoesNotExist("The member is gone.")
+    owner_id, root_id, through_member = rows[0][5:8]
+    target = invite_target_judge(
+        user=user,
+        activated_at=locked[user.pk].activated_at,
+        owner_id=owner_id,
+        root_id=root_id,
+        through_member=through_member,
+    )
+    root = locked.get(target.root_id)
+    if target.owner_id not in locked or root is None or root.referred_by_id is not None:
+        raise _TreeMoved
+    return target, locked
+
+
 def _activation_record(
     *, member_pk: int, owner_pk: int, now: datetime, ip: str | None, portable: bool = False
-) -> int:
-    """Write the activation; return the inviter's new list version.
+) -> tuple[int, int]:
+    """Write the activation; return the inviter's and the member's new list versions.
 
-    On PostgreSQL the member's row and the inviter's count in one statement
-    (activations are benchmarked: bench/activations.py); elsewhere (SQLite, `make
-    run`, has no data-modifying CTE) three ORM statements in the same transaction.
-    Either way the count never disagrees with the rows.
+    Both lists' versions move: the inviter's list has a new row, and the member's
+    page changes too (whom they joined, and what receivers such as rewards add for
+    them in this transaction, which so need not bump it again). On PostgreSQL one
+    statement (activations are benchmarked: bench/activations.py); elsewhere
+    (SQLite, `make run`, has no data-modifying CTE) three ORM statements in the
+    same transaction. Either way the count never disagrees with the rows.
     """
     if portable:
         User.objects.filter(pk=member_pk).update(
-            referred_by_id=owner_pk, activated_at=now, activation_ip=ip
+            referred_by_id=owner_pk,
+            activated_at=now,
+            activation_ip=ip,
+            referrals_changes=F("referrals_changes") + 1,
         )
         User.objects.filter(pk=owner_pk).update(
             referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
         )
-        return User.objects.values_list("referrals_changes", flat=True).get(pk=owner_pk)
+        versions = dict(
+            User.objects.filter(pk__in=[owner_pk, member_pk]).values_list("pk", "referrals_changes")
+        )
+        return versions[owner_pk], versions[member_pk]
     table = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH member AS (
-                UPDATE {table} SET referred_by_id = %s, activated_at = %s, activation_ip = %s
-                WHERE id = %s
+                UPDATE {table} SET referred_by_id = %s, activated_at = %s, activation_ip = %s,
+                                   referrals_changes = referrals_changes + 1
+                WHERE id = %s RETURNING referrals_changes
             )
             UPDATE {table} SET referrals_count = referrals_count + 1,
                                referrals_changes = referrals_changes + 1
-            WHERE id = %s RETURNING referrals_changes
+            WHERE id = %s RETURNING referrals_changes, (SELECT referrals_changes FROM member)
             """,  # noqa: S608 - the table name is ours, values are parameters
             [owner_pk, now, ip, member_pk, owner_pk],
         )
-        (version,) = cursor.fetchone()
-    return version
+        version, member_version = cursor.fetchone()
+    return version, member_version
 
 
 def referral_leave(*, member_pk: int) -> None:
@@ -319,6 +373,16 @@ def _referrals_version_publish(*, inviter_pk: int, version: int | None = None) -
         )
     if version is not None:
         cache.set(referrals_version_key(inviter_pk), str(version), timeout=VERSION_CACHE_SECONDS)
+
+
+def _referrals_versions_publish(*, versions: dict[int, int]) -> None:
+    """`_referrals_version_publish` for several members whose versions are known: one
+    round trip to the shared cache. Called with those members' rows locked."""
+    if settings.REDIS_URL:
+        cache.set_many(
+            {referrals_version_key(pk): str(version) for pk, version in versions.items()},
+            timeout=VERSION_CACHE_SECONDS,
+        )
 
 
 def referrals_changed(*, member_pks: Iterable[int | None]) -> None:

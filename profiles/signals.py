@@ -10,7 +10,9 @@ from profiles.models import User
 
 # Sent by invite_activate inside its transaction, after the inviter's count was
 # updated (the member's and the inviter's rows are locked), with `member` (who
-# entered the code) and `inviter`.
+# entered the code) and `inviter`. Both members' list versions have moved with
+# the activation, so a receiver changing what their pages show need not bump them;
+# events the receivers publish are written with the activation's (events_together).
 referral_activated = Signal()
 # Sent by member_suspend inside its transaction, with `member` and `by`.
 member_suspended = Signal()
