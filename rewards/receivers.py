@@ -17,7 +17,7 @@ from rewards.models import Grant
 
 @receiver(referral_activated, dispatch_uid="rewards.grants_for_activation")
 def activation_granted(sender: Any, member: User, inviter: User, **kwargs: Any) -> None:
-    services.grants_for_activation(member=member, inviter=inviter)
+    services.grants_for_activation(member=member, inviter=inviter, in_activation=True)
 
 
 @receiver(member_suspended, dispatch_uid="rewards.suspended")

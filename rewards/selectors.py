@@ -20,6 +20,114 @@ def program_active() -> Program | None:
     return Program.objects.filter(active=True).first()
 
 
+@dataclass(frozen=True)
+class ActivationLedger:
+    """What the grants of one activation depend on, as the ledger has it now."""
+
+    program: Program
+    referrals: int  # the inviter's referral count, this activation included
+    inviter_total: int  # the inviter's live (not voided) grants, ever and this month
+    inviter_month: int
+    friend_total: int  # the same for the member who entered the code
+    friend_month: int
+    referrer_done: bool  # the inviter's grant for this referral's phone exists
+    friend_done: bool  # a friend grant for this phone exists (whoever's it is)
+    milestone_done: bool  # the inviter's milestone grant at `referrals` exists
+
+
+# The program's fields an activation's grants read, in the model's order (Program.from_db).
+_TERMS = (
+    "id",
+    "referrer_amount",
+    "friend_amount",
+    "milestones",
+    "unit",
+    "hold_days",
+    "monthly_cap",
+    "total_cap",
+)
+
+
+def activation_ledger(
+    *, member_pk: int, inviter_pk: int, referral_key: str, month_from: datetime
+) -> ActivationLedger | None:
+    """The active program and the counts an activation's grants are judged on, or
+    None without a program: one statement, whatever the answer.
+
+    The program is read afresh in every activation (no per-process copy to go
+    stale): a change affects the next activation in every process. It rides in the
+    statement that counts the grants, so it costs no round trip of its own. Called
+    inside the activation's transaction with the member's and the inviter's rows
+    locked, so the counts cannot move before the grants are written. Portable SQL
+    (PostgreSQL, SQLite >= 3.30 for FILTER).
+    """
+    grant, user = Grant._meta.db_table, User._meta.db_table
+    program = Program._meta.db_table
+    columns = ", ".join(f"p.{name}" for name in _TERMS)
+    since = connection.ops.adapt_datetimefield_value(month_from)
+    live = "g.state <> %s"
+    mine, theirs = "g.member_id = %s", "g.member_id = %s"
+    sql = f"""
+        SELECT {columns}, u.referrals_count, c.*
+        FROM {program} p
+        CROSS JOIN (SELECT referrals_count FROM {user} WHERE id = %s) u
+        CROSS JOIN (
+            SELECT
+                COUNT(*) FILTER (WHERE {mine} AND {live}) AS inviter_total,
+                COUNT(*) FILTER (WHERE {mine} AND {live} AND g.created_at >= %s) AS inviter_month,
+                COUNT(*) FILTER (WHERE {theirs} AND {live}) AS friend_total,
+                COUNT(*) FILTER (WHERE {theirs} AND {live} AND g.created_at >= %s) AS friend_month,
+                COUNT(*) FILTER (
+                    WHERE {mine} AND g.kind = %s AND g.referral_key = %s
+                ) AS referrer_done,
+                COUNT(*) FILTER (WHERE g.kind = %s AND g.referral_key = %s) AS friend_done,
+                COUNT(*) FILTER (
+                    WHERE {mine} AND g.kind = %s
+                    AND g.milestone = (SELECT referrals_count FROM {user} WHERE id = %s)
+                ) AS milestone_done
+            FROM {grant} g
+            WHERE g.member_id IN (%s, %s) OR (g.kind = %s AND g.referral_key = %s)
+        ) c
+        WHERE p.active
+    """  # noqa: S608 - table names are ours, values are parameters
+    voided, referrer = Grant.State.VOIDED, Grant.Kind.REFERRER
+    friend, milestone = Grant.Kind.FRIEND, Grant.Kind.MILESTONE
+    params = [
+        inviter_pk,
+        *(inviter_pk, voided),
+        *(inviter_pk, voided, since),
+        *(member_pk, voided),
+        *(member_pk, voided, since),
+        *(inviter_pk, referrer, referral_key),
+        *(friend, referral_key),
+        *(inviter_pk, milestone, inviter_pk),
+        *(inviter_pk, member_pk, friend, referral_key),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    terms, (referrals, *counts) = found[: len(_TERMS)], found[len(_TERMS) :]
+    # The program with the fields grants read (the rest deferred); milestones come as JSON text.
+    milestones = _TERMS.index("milestones")
+    terms = [
+        *terms[:milestones],
+        Program._meta.get_field("milestones").from_db_value(terms[milestones], None, connection),
+        *terms[milestones + 1 :],
+    ]
+    inviter_total, inviter_month, friend_total, friend_month, *done = counts
+    return ActivationLedger(
+        Program.from_db(connection.alias, _TERMS, terms),
+        referrals,
+        inviter_total,
+        inviter_month,
+        friend_total,
+        friend_month,
+        *(bool(n) for n in done),
+    )
+
+
 def month_start(now: datetime | None = None) -> datetime:
     """The first moment of the calendar month in TIME_ZONE: caps count from it."""
     local = timezone.localtime(now or timezone.now())

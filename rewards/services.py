@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.db import rows_insert
 from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
 from profiles.models import User
@@ -19,7 +20,7 @@ from rewards.errors import GrantFulfilled, GrantNotApproved, GrantOnHold, GrantV
 from rewards.keys import phone_key
 from rewards.models import Grant, Program
 from rewards.publish import grant_event
-from rewards.selectors import grant_on_hold, month_start, program_active
+from rewards.selectors import activation_ledger, grant_on_hold, month_start
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _capped(program: Program, *, total: int, month: int) -> bool:
 
 
 def grants_for_activation(
-    *, member: User, inviter: User, now: datetime | None = None
+    *, member: User, inviter: User, now: datetime | None = None, in_activation: bool = False
 ) -> list[Grant]:
     """The grants `member` entering `inviter`'s code earns: the inviter's referral
     reward, a milestone when this activation reaches one, the friend's reward.
@@ -93,38 +94,33 @@ def grants_for_activation(
     phone that left and joined again) is not written twice, and the database's
     unique constraints stand behind that. A grant over a cap is written voided
     (`cap`) so the member sees why.
+
+    Lean, since every activation pays for it (bench/rewards.py): one statement
+    reads the program and the counts, one writes the grants, and their events go
+    out with the activation's (`events_together`). `in_activation`: called by the
+    referral_activated receiver, whose activation has moved both members' list
+    versions already; anyone else bumps the friend's here.
     """
-    program = program_active()
-    if program is None:
-        return []
     now = now or timezone.now()
     activated_at = member.activated_at or now
     key = phone_key(member.phone)
-    count = User.objects.filter(pk=inviter.pk).values_list("referrals_count", flat=True).first()
-    milestone_amount = program.milestone_at(count) if count else None
-    first_of_month = month_start(now)
-    mine, theirs = Q(member_id=inviter.pk), Q(member_id=member.pk)
-    seen = Grant.objects.filter(
-        mine | theirs | Q(kind=Grant.Kind.FRIEND, referral_key=key)
-    ).aggregate(
-        inviter_total=Count("pk", filter=mine & LIVE),
-        inviter_month=Count("pk", filter=mine & LIVE & Q(created_at__gte=first_of_month)),
-        friend_total=Count("pk", filter=theirs & LIVE),
-        friend_month=Count("pk", filter=theirs & LIVE & Q(created_at__gte=first_of_month)),
-        referrer_done=Count("pk", filter=mine & Q(kind=Grant.Kind.REFERRER, referral_key=key)),
-        friend_done=Count("pk", filter=Q(kind=Grant.Kind.FRIEND, referral_key=key)),
-        milestone_done=Count("pk", filter=mine & Q(kind=Grant.Kind.MILESTONE, milestone=count)),
+    seen = activation_ledger(
+        member_pk=member.pk, inviter_pk=inviter.pk, referral_key=key, month_from=month_start(now)
     )
+    if seen is None:
+        return []
+    program, count = seen.program, seen.referrals
+    milestone_amount = program.milestone_at(count) if count else None
     counters = {
-        inviter.pk: [seen["inviter_total"], seen["inviter_month"]],
-        member.pk: [seen["friend_total"], seen["friend_month"]],
+        inviter.pk: [seen.inviter_total, seen.inviter_month],
+        member.pk: [seen.friend_total, seen.friend_month],
     }
     wanted: list[tuple[int, str, int, dict[str, Any]]] = []
-    if program.referrer_amount and not seen["referrer_done"]:
+    if program.referrer_amount and not seen.referrer_done:
         wanted.append((inviter.pk, Grant.Kind.REFERRER, program.referrer_amount, {}))
-    if milestone_amount and not seen["milestone_done"]:
+    if milestone_amount and not seen.milestone_done:
         wanted.append((inviter.pk, Grant.Kind.MILESTONE, milestone_amount, {"milestone": count}))
-    if program.friend_amount and not seen["friend_done"]:
+    if program.friend_amount and not seen.friend_done:
         wanted.append((member.pk, Grant.Kind.FRIEND, program.friend_amount, {}))
     if not wanted:
         return []
@@ -151,11 +147,10 @@ def grants_for_activation(
         else:
             counters[owner_pk] = [total + 1, month + 1]
         grants.append(grant)
-    Grant.objects.bulk_create(grants)
+    rows_insert(grants)  # the unique constraints stand behind the checks above
     for grant in grants:
         grant_event(grant, "created")
-    if any(g.member_id == member.pk for g in grants):
-        # The inviter's list version moved with the activation; the friend's moves here.
+    if not in_activation and any(g.member_id == member.pk for g in grants):
         referrals_changed(member_pks=[member.pk])
     logger.info(
         "rewards granted member=%s inviter=%s grants=%s", member.pk, inviter.pk, len(grants)

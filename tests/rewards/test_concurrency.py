@@ -5,7 +5,7 @@ import pytest
 
 from profiles.models import User
 from profiles.services import invite_activate
-from rewards.models import Grant
+from rewards.models import Grant, Program
 from tests.conftest import run_in_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -33,3 +33,19 @@ def test_twenty_parallel_activations_cross_one_milestone_and_stop_at_the_cap(pro
     assert mine.filter(kind="referrer", state="voided", reason="cap").count() == 13
     # Each friend's own reward is theirs, under their own cap.
     assert Grant.objects.filter(kind="friend").exclude(state="voided").count() == 20
+
+
+def test_a_program_changed_by_another_process_counts_for_the_next_activation(program, make_member):
+    # Nothing keeps a copy of the program between activations: another connection's
+    # change (committed) is what the very next activation here earns.
+    program(referrer_amount=100)
+    inviter = make_member()
+    invite_activate(user=make_member(), code=inviter.invite_code)
+    [changed] = run_in_parallel([lambda: program(referrer_amount=300, unit="RUB")])
+    assert changed.referrer_amount == 300
+    invite_activate(user=make_member(), code=inviter.invite_code)
+    [changed] = run_in_parallel([lambda: Program.objects.all().delete()])
+    invite_activate(user=make_member(), code=inviter.invite_code)
+    assert sorted(
+        Grant.objects.filter(member_id=inviter.pk, kind="referrer").values_list("amount", "unit")
+    ) == [(100, "points"), (300, "RUB")]

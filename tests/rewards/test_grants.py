@@ -164,3 +164,41 @@ def test_the_database_refuses_a_second_grant_for_one_referral(program, activate,
     milestone.pk = None
     with pytest.raises(IntegrityError), transaction.atomic():
         milestone.save()
+
+
+def _activation_statements(member: User, inviter: User) -> list[str]:
+    """The SQL an activation runs, without the test's own savepoint around it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from profiles.services import invite_activate
+
+    member = User.objects.get(pk=member.pk)
+    with CaptureQueriesContext(connection) as queries:
+        invite_activate(user=member, code=inviter.invite_code)
+    savepoints = ("SAVEPOINT", "RELEASE")
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(savepoints)]
+
+
+@pytest.mark.postgres
+def test_the_program_costs_an_activation_one_statement_the_grants_insert(program, make_member):
+    # Without a program: the chain read with the locks, the write, the rewards read
+    # (program and counts), the events, their jobs. With one: the grants besides; their
+    # events go out with the activation's, in the same two statements.
+    without = _activation_statements(make_member(), make_member())
+    program(milestones={1: 500})
+    granted = _activation_statements(make_member(), make_member())
+    assert len(without) == 5, without
+    assert len(granted) == 6, granted
+    assert Grant.objects.count() == 3
+    assert sum(sql.startswith('INSERT INTO "rewards_grant"') for sql in granted) == 1
+
+
+def test_the_friends_grant_moves_the_friends_list_version_once(program, activate, make_member):
+    program()
+    inviter, friend = make_member(), make_member()
+    activate(friend, inviter)
+    friend.refresh_from_db()
+    # The activation moved it (whom they joined, their own reward), nothing moved it again.
+    assert friend.referrals_changes == 1
+    assert Grant.objects.filter(member_id=friend.pk, kind="friend").exists()
