@@ -1,6 +1,6 @@
 """Activations per second into disjoint inviters, with 1, 2 and 4 processes.
 
-    .venv/bin/python -m bench.activations [--count 2000] [--rounds 3] [--processes 1,2,4]
+    .venv/bin/python -m bench.activations [--count 2000] [--rounds 3] [--processes 1,2,4] [--no-program]
 
 Each activation is `profiles.services.invite_activate` as the views call it: a
 fresh member enters the code of an inviter nobody else uses (every inviter the
@@ -8,7 +8,9 @@ root of a tree of its own), so nothing but a global lock makes them wait for
 each other. The same run measures both ways an activation has locked: its own
 tree (the member, the root of the inviter's tree, the inviter) and the one
 advisory lock every activation took before (`ACTIVATION_GLOBAL_LOCK`, kept for
-this comparison). Each figure is the median of `--rounds` rounds of `--count`
+this comparison). Every activation runs with a rewards program on (its grants
+and their events in the activation's transaction; `--no-program` for none), as
+production does. Each figure is the median of `--rounds` rounds of `--count`
 activations shared among the processes; each process talks to PostgreSQL
 through its own connection, as an app process does. Writes
 bench/.results/activations.json for `bench.report`.
@@ -25,6 +27,19 @@ from bench.common import median, recreate_database, save_results, server_env
 
 DATABASE = "referral_bench_activations"
 MODES = ("tree", "global")
+# The program every figure is measured with unless --no-program: what an activation
+# does with rewards on (`make run`'s demo program, with caps), grants and their events
+# in the activation's transaction. Inviters are disjoint, so each activation earns
+# the inviter's grant and the friend's, and no milestone.
+BENCH_PROGRAM = {
+    "referrer_amount": 100,
+    "friend_amount": 50,
+    "milestones": {3: 500, 10: 2000},
+    "unit": "points",
+    "hold_days": 0,
+    "monthly_cap": 5,
+    "total_cap": 20,
+}
 
 
 def django_setup(database_url: str) -> None:
@@ -109,16 +124,24 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000, help="activations per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument(
+        "--no-program", action="store_true", help="measure without a rewards program"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
 
     database_url = recreate_database(DATABASE)
     django_setup(database_url)
     from profiles.models import User
+    from rewards.models import Grant
+    from rewards.services import program_set
 
+    if not args.no_program:
+        program_set(**BENCH_PROGRAM)
     print(
         f"{args.count} activations into {args.count} disjoint inviters per round, "
-        f"median of {args.rounds} rounds, on {os.cpu_count()} cores; "
+        f"median of {args.rounds} rounds, on {os.cpu_count()} cores, "
+        f"rewards program {'off' if args.no_program else 'on'}; "
         "load average {:.1f} {:.1f} {:.1f} before".format(*os.getloadavg())
     )
     print(f"{'processes':>9}  {'own tree /s':>12}  {'global lock /s':>14}  {'ratio':>6}")
@@ -137,9 +160,17 @@ def main() -> None:
     activated = User.objects.filter(referred_by__isnull=False).count()
     expected = args.count * args.rounds * len(MODES) * len(counts)
     assert activated == expected, (activated, expected)
+    # Each activation paid the inviter and the friend (the caps are per member).
+    assert Grant.objects.count() == (0 if args.no_program else 2 * expected)
     save_results(
         "activations",
-        {"count": args.count, "rounds": args.rounds, "load": os.getloadavg()[1], **figures},
+        {
+            "count": args.count,
+            "rounds": args.rounds,
+            "load": os.getloadavg()[1],
+            "program": not args.no_program,
+            **figures,
+        },
     )
 
 

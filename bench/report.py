@@ -130,6 +130,18 @@ def main() -> None:
             ("activation targets", "no results: run python -m bench.activations", "", False)
         )
 
+    rewards = load_results("rewards")
+    if rewards:
+        check(
+            "activation with the rewards program: <= 1 ms more than without",
+            rewards["difference_ms"],
+            1.0,
+            unit="ms more",
+            at_least=False,
+        )
+    else:
+        ROWS.append(("rewards target", "no results: run python -m bench.rewards", "", False))
+
     width = max(len(r[0]) for r in ROWS)
     fig = max(len(r[1]) for r in ROWS)
     print()

@@ -102,3 +102,21 @@ def test_the_scrape_bench_seeds_what_a_scrape_counts(client, settings):
     assert value(scraped, "referral_queue_jobs", queue="events", status="todo") == 50
     assert value(scraped, "referral_queue_oldest_job_age_seconds", queue="events") >= 0
     queue_tables_clear()
+
+
+def test_the_rewards_bench_times_activations_with_the_program_off_and_on():
+    from bench.activations import seed
+    from bench.rewards import program_switch, statements, timed_round
+    from rewards.models import Grant
+
+    program_switch(on=False)
+    off = statements(seed(1))
+    wall, cpu, _server = timed_round(seed(5))
+    assert wall > 0 and cpu > 0
+    assert Grant.objects.count() == 0
+    program_switch(on=True)
+    on = statements(seed(1))
+    timed_round(seed(5))
+    # The inviter's grant and the friend's, for each of the six activations with the program.
+    assert Grant.objects.count() == 12
+    assert len(on) == len(off) + 1  # the grants' INSERT; their events go with the activation's
