@@ -25,7 +25,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from bench.common import ROOT, VENV_BIN, Server, free_port, http, percentile, recreate_database
+from bench.common import (
+    ROOT,
+    VENV_BIN,
+    Server,
+    database_url,
+    free_port,
+    http,
+    percentile,
+    recreate_database,
+)
 from bench.profile import django_setup
 
 DATABASE = "referral_bench_console"
@@ -160,7 +169,10 @@ def seed_grants(grants: int) -> int:
             break
     Grant.objects.bulk_create(batch)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum leaves a table that is read far more than written: statistics
+        # and the visibility map, so the queues' index-only scans need no heap.
+        in_test = connection.in_atomic_block  # a test's transaction: VACUUM cannot run there
+        cursor.execute("ANALYZE rewards_grant" if in_test else "VACUUM ANALYZE rewards_grant")
     return made
 
 
@@ -171,7 +183,9 @@ def staff_cookie() -> dict[str, str]:
     from core.staff import PASSWORD_BACKEND
     from profiles.models import User
 
-    operator = User.objects.create_superuser("+79990000001", "bench-operator-password")
+    operator = User.objects.filter(phone="+79990000001").first() or User.objects.create_superuser(
+        "+79990000001", "bench-operator-password"
+    )  # a --reuse run finds the last run's
     session = SessionStore()
     session["_auth_user_id"] = str(operator.pk)
     session["_auth_user_backend"] = PASSWORD_BACKEND
@@ -200,8 +214,11 @@ async def measure_page(
     return Result(name, percentile(times, 50), percentile(times, 95), statuses)
 
 
-async def first_byte(base: str, path: str, headers: dict[str, str]) -> tuple[float, float, int]:
-    """Seconds to the first byte of the answer and to its end; the CSV's member rows."""
+async def first_byte(
+    base: str, path: str, headers: dict[str, str], row_start: bytes = b"\n'+"
+) -> tuple[float, float, int]:
+    """Seconds to the first byte of the answer and to its end; the CSV's rows (lines
+    starting with `row_start`)."""
     parts = urlsplit(base)
     lines = [f"GET {path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
@@ -214,9 +231,62 @@ async def first_byte(base: str, path: str, headers: dict[str, str]) -> tuple[flo
     rest = await reader.read()
     total = time.perf_counter() - started
     writer.close()
-    body = (first + rest).partition(b"\r\n\r\n")[2]
-    # Chunked framing adds lines of its own: count the rows, each starting with a phone.
-    return ttfb, total, body.count(b"\n'+")
+    head, _, body = (first + rest).partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        body = dechunk(body)
+    return ttfb, total, body.count(row_start)
+
+
+def dechunk(body: bytes) -> bytes:
+    """The payload of an HTTP/1.1 chunked body."""
+    out, at = [], 0
+    while True:
+        end = body.index(b"\r\n", at)
+        size = int(body[at:end].split(b";")[0], 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(body[end + 2 : end + 2 + size])
+        at = end + 2 + size + 2
+
+
+def seed_all(url: str, members: int, challenges: int, grants: int) -> None:
+    from bench.common import server_env
+
+    started = time.perf_counter()
+    seed(members, challenges)
+    print(
+        f"seeded {members + 1000:,} members, {members:,} activations, "
+        f"{challenges:,} challenges in {time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    out = subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "refresh_fraud_flags"],
+        cwd=ROOT, env=server_env(url), check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    print(f"refresh_fraud_flags: {out.stdout.strip()} in {time.perf_counter() - started:.1f} s")
+    from fraud.models import FraudFlag
+
+    print(f"flags raised: {FraudFlag.objects.count():,}")
+    started = time.perf_counter()
+    made = seed_grants(grants)
+    print(f"seeded {made:,} reward grants in {time.perf_counter() - started:.1f} s")
+
+
+def rewards_pages(cookie: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
+    """Every variant of /staff/rewards/: each queue as a page and as the htmx tab
+    switch, each range of the cost card, later pages (the pager's OFFSET)."""
+    tab = {**cookie, "HX-Request": "true", "HX-Target": "grant-list"}
+    pages = [("rewards (default)", "/staff/rewards/", cookie)]
+    for queue in ("pending", "held", "approved"):
+        pages.append((f"rewards ?queue={queue}", f"/staff/rewards/?queue={queue}", cookie))
+        pages.append((f"htmx rewards tab {queue}", f"/staff/rewards/?queue={queue}", tab))
+    for r in ("today", "7d", "30d", "90d"):
+        pages.append((f"rewards ?range={r}", f"/staff/rewards/?queue=pending&range={r}", cookie))
+    for page in (2, 40, 1000):
+        path = f"/staff/rewards/?queue=approved&page={page}"
+        pages.append((f"htmx rewards approved page {page}", path, tab))
+    pages.append(("rewards held page 2", "/staff/rewards/?queue=held&page=2", cookie))
+    return pages
 
 
 def main() -> None:
@@ -225,31 +295,32 @@ def main() -> None:
     parser.add_argument("--challenges", type=int, default=200_000)
     parser.add_argument("--grants", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--database", default=DATABASE, help="dropped and made anew")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database a previous run seeded (migrated to the code's latest)",
+    )
+    parser.add_argument("--only", choices=["all", "rewards"], default="all")
     args = parser.parse_args()
 
-    url = recreate_database(DATABASE)
-    django_setup(url)
-    started = time.perf_counter()
-    seed(args.members, args.challenges)
-    print(
-        f"seeded {args.members + 1000:,} members, {args.members:,} activations, "
-        f"{args.challenges:,} challenges in {time.perf_counter() - started:.1f} s"
-    )
     from bench.common import server_env
 
+    if args.reuse:
+        url = database_url(args.database)
+        subprocess.run(
+            [str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT, env=server_env(url), check=True,
+        )  # fmt: skip
+        django_setup(url)
+    else:
+        url = recreate_database(args.database)
+        django_setup(url)
+        seed_all(url, args.members, args.challenges, args.grants)
     env = server_env(url)
-    started = time.perf_counter()
-    out = subprocess.run(
-        [str(VENV_BIN / "python"), "manage.py", "refresh_fraud_flags"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    print(f"refresh_fraud_flags: {out.stdout.strip()} in {time.perf_counter() - started:.1f} s")
-    from fraud.models import FraudFlag
+    from rewards.models import Grant
 
-    print(f"flags raised: {FraudFlag.objects.count():,}")
-    started = time.perf_counter()
-    made = seed_grants(args.grants)
-    print(f"seeded {made:,} reward grants in {time.perf_counter() - started:.1f} s")
+    print(f"reward grants: {Grant.objects.count():,}")
     cookie = staff_cookie()
     htmx = {**cookie, "HX-Request": "true", "HX-Target": "range-section"}
     pages = [
@@ -263,17 +334,17 @@ def main() -> None:
         ("flags", "/staff/flags/", cookie),
         ("flags ?reason=burst", "/staff/flags/?reason=burst", cookie),
         ("htmx flags ?reason=same_ip", "/staff/flags/?reason=same_ip", {**cookie, "HX-Request": "true"}),
-        ("rewards ?queue=approved", "/staff/rewards/?queue=approved", cookie),
-        ("rewards ?queue=pending&range=90d", "/staff/rewards/?queue=pending&range=90d", cookie),
-        ("rewards ?queue=held", "/staff/rewards/?queue=held", cookie),
-        ("htmx rewards ?queue=approved&page=40", "/staff/rewards/?queue=approved&page=40", {**cookie, "HX-Request": "true"}),
     ]  # fmt: skip
+    pages += rewards_pages(cookie)
+    if args.only == "rewards":
+        pages = rewards_pages(cookie)
     with Server("threaded", free_port(), env) as server:
         results = [
             asyncio.run(measure_page(server.url, name, path, headers, args.requests))
             for name, path, headers in pages
         ]
         ttfb, total, lines = asyncio.run(first_byte(server.url, "/staff/export.csv", cookie))
+        grants_csv = asyncio.run(first_byte(server.url, "/staff/rewards/export.csv", cookie, b"\n"))
     print(
         f"\n{'page':34} {'p50 ms':>8} {'p95 ms':>8}  status  (target p95 <= {PAGE_TARGET * 1000:.0f} ms)"
     )
@@ -286,6 +357,12 @@ def main() -> None:
     print(
         f"\nexport.csv: first byte {ttfb * 1000:.0f} ms ({verdict}, target <= {FIRST_BYTE_TARGET * 1000:.0f} ms), "
         f"{lines:,} member rows in {total:.1f} s"
+    )
+    ttfb, total, lines = grants_csv
+    verdict = "ok" if ttfb <= FIRST_BYTE_TARGET else "MISS"
+    print(
+        f"rewards/export.csv: first byte {ttfb * 1000:.0f} ms ({verdict}, target <= {FIRST_BYTE_TARGET * 1000:.0f} ms), "
+        f"{lines - 1:,} grant rows in {total:.1f} s"
     )
 
 
