@@ -205,12 +205,35 @@ class Grant(models.Model):
             models.Index(
                 fields=["available_at"], condition=Q(state="pending"), name="grant_due_idx"
             ),
-            # The operator's queue by state.
+            # The operator API's list by state.
             models.Index(fields=["state", "-created_at"], name="grant_state_idx"),
             # /metrics' grants by state at each scrape (rewards/metrics.py): an index-only
             # scan of this narrow index counts 200,000 grants in about half the time of
             # the table's scan, which PostgreSQL prefers to the wider index above.
             models.Index(fields=["state"], name="grant_state_count_idx"),
+            # The console's queues at 200,000 grants: each counted and paged in its
+            # own order (newest first, id to break ties) from its index alone, the
+            # fraud filter on the included ids (rewards.selectors.grants_queue).
+            models.Index(
+                fields=["-created_at", "-id"],
+                include=["member", "referral"],
+                condition=Q(state="pending"),
+                name="grant_queue_pending_idx",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                include=["member", "referral"],
+                condition=Q(state="approved"),
+                name="grant_queue_approved_idx",
+            ),
+            # What the program cost in a range: approved and fulfilled amounts per
+            # unit, summed from the index alone (rewards.selectors.program_cost).
+            models.Index(
+                fields=["created_at"],
+                include=["unit", "amount"],
+                condition=Q(state__in=["approved", "fulfilled"]),
+                name="grant_cost_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,14 @@
 never kept beside it), milestone progress, and grant lists for staff."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -346,7 +349,11 @@ def grants_list(
 
 
 def grant_get(*, pk: int) -> Grant | None:
-    return grants_list().filter(pk=pk).first()
+    """One grant as grants_list gives it, with `holding_flag` too (the console's row)."""
+    grant = grants_list().filter(pk=pk).first()
+    if grant is not None:
+        grant.holding_flag = OpenFlags.read().holding(grant)
+    return grant
 
 
 def program_cost(*, start: datetime, end: datetime) -> dict[str, int]:
@@ -364,37 +371,79 @@ def program_cost(*, start: datetime, end: datetime) -> dict[str, int]:
     return dict(rows)
 
 
+EXPORT_COLUMNS = (
+    *("pk", "member_phone", "kind", "amount", "unit", "state", "reason", "referral_phone"),
+    *("milestone", "created_at", "available_at", "fulfilled_at"),
+)
+
+
+def grants_export_rows(*, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """Every grant by id, EXPORT_COLUMNS each, `chunk` at a time: keyset pagination
+    (id > the last one), so never more than a chunk in memory and each query an
+    index range, also behind PgBouncer where server-side cursors are off. Phones
+    come as E.164 text (no phonenumbers parsing per row)."""
+    rows = (
+        Grant.objects.order_by("pk")
+        .annotate(
+            member_phone=Cast("member__phone", CharField()),
+            referral_phone=Cast("referral__phone", CharField()),
+        )
+        .values_list(*EXPORT_COLUMNS)
+    )
+    last = 0
+    while True:
+        batch = list(rows.filter(pk__gt=last)[:chunk])
+        yield from batch
+        if len(batch) < chunk:
+            return
+        last = batch[-1][0]
+
+
 # The console's queues: waiting out the hold, held by an open fraud flag, approved
 # and waiting to be paid out.
 QUEUES = ("pending", "held", "approved")
 
 
-def grants_queue(*, queue: str) -> QuerySet[Grant]:
-    """One of QUEUES, newest first, each grant with `holding_flag` (the open flag
-    that holds it, for a link) and the phones.
+@dataclass(frozen=True)
+class OpenFlags:
+    """The open flags' targets, read in one query. Open flags are few and grants many:
+    a queue filters on these ids instead of asking each of 200,000 grants whether a
+    flag touches it, and a page's 50 grants find their flag here, not in a subquery
+    the database would run for every row an OFFSET skips too."""
 
-    Open flags are few and grants many: the flags' targets are read first (one
-    query) and the queue filters on them, instead of asking each of 200,000
-    grants whether a flag touches it.
+    subjects: dict[int, int]  # referral id -> the first open flag about that referral
+    inviters: dict[int, int]  # inviter id -> the first open flag about them as a whole
+
+    @classmethod
+    def read(cls) -> "OpenFlags":
+        subjects: dict[int, int] = {}
+        inviters: dict[int, int] = {}
+        rows = FraudFlag.objects.filter(status=FraudFlag.Status.OPEN).order_by("-pk")
+        for pk, subject_id, inviter_id in rows.values_list("pk", "subject_id", "inviter_id"):
+            if subject_id is None:
+                inviters[inviter_id] = pk  # ordered by -pk: the first flag is written last
+            else:
+                subjects[subject_id] = pk
+        return cls(subjects, inviters)
+
+    def touched(self) -> Q:
+        return Q(referral_id__in=list(self.subjects)) | Q(member_id__in=list(self.inviters))
+
+    def holding(self, grant: Grant) -> int | None:
+        """The first open flag that touches `grant` (for a link), if one does."""
+        found = (self.subjects.get(grant.referral_id), self.inviters.get(grant.member_id))
+        return min((pk for pk in found if pk is not None), default=None)
+
+
+def grants_queue(*, queue: str, flags: OpenFlags | None = None) -> QuerySet[Grant]:
+    """One of QUEUES, newest first (created, then id: a stable order for the pager).
+
+    Filters and orders only on columns of the queue's own partial index (the
+    migration 0002), so counting a queue and skipping to a later page read the
+    index alone; the rows shown come from grants_page.
     """
-    subjects, inviters = set(), set()
-    open_flags = FraudFlag.objects.filter(status=FraudFlag.Status.OPEN)
-    for subject_id, inviter_id in open_flags.values_list("subject_id", "inviter_id"):
-        if subject_id is None:
-            inviters.add(inviter_id)
-        else:
-            subjects.add(subject_id)
-    touched = Q(referral_id__in=subjects) | Q(member_id__in=inviters)
-    grants = Grant.objects.select_related("member", "referral").annotate(
-        holding_flag=Subquery(
-            open_flags.filter(
-                Q(subject_id=OuterRef("referral_id"))
-                | Q(subject__isnull=True, inviter_id=OuterRef("member_id"))
-            )
-            .order_by("pk")
-            .values("pk")[:1]
-        )
-    )
+    touched = (flags or OpenFlags.read()).touched()
+    grants = Grant.objects.all()
     if queue == "held":
         grants = grants.filter(touched, state__in=Grant.UNFULFILLED)
     elif queue == "approved":
@@ -410,3 +459,26 @@ def grants_count_by_state() -> dict[str, int]:
     grouped = Grant.objects.order_by().values("state").annotate(n=Count("*"))
     counts = dict(grouped.values_list("state", "n"))
     return {state: counts.get(state, 0) for state in Grant.State.values}
+
+
+def grants_queue_page(*, queue: str, number: object, per_page: int) -> Page:
+    """A page of a queue: the exact count and the page's grants, each with
+    `holding_flag` and the member's and referral's phones."""
+    flags = OpenFlags.read()
+    page = grants_page(grants_queue(queue=queue, flags=flags), number=number, per_page=per_page)
+    for grant in page.object_list:
+        grant.holding_flag = flags.holding(grant)
+    return page
+
+
+def grants_page(grants: QuerySet[Grant], *, number: object, per_page: int) -> Page:
+    """Page `number` of `grants` (out of range: the last) in two steps: the page's ids
+    (what an index answers, however far the page), then those rows with the member
+    and the referral. One query with the joins would build every row the OFFSET
+    skips; the count is exact either way."""
+    page = Paginator(grants.values_list("pk", flat=True), per_page).get_page(number)
+    ids = list(page.object_list)
+    rows = grants.filter(pk__in=ids).select_related("member", "referral")
+    by_pk = {grant.pk: grant for grant in rows}
+    page.object_list = [by_pk[pk] for pk in ids if pk in by_pk]
+    return page

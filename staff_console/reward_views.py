@@ -4,7 +4,6 @@ program cost in the range, and the grants as CSV."""
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,11 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
-from core.http import render_page
+from core.http import fragment_wanted, render_page
 from core.staff import staff_required
 from rewards import selectors as rewards_selectors
 from rewards import services as rewards_services
-from rewards.models import Grant
 from staff_console import selectors
 from staff_console.csv_export import csv_stream
 
@@ -50,12 +48,15 @@ def rewards(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "queue": queue,
         "queues": rewards_selectors.QUEUES,
-        "grants": Paginator(rewards_selectors.grants_queue(queue=queue), PAGE_SIZE).get_page(
-            request.GET.get("page")
+        "grants": rewards_selectors.grants_queue_page(
+            queue=queue, number=request.GET.get("page"), per_page=PAGE_SIZE
         ),
         "period": period,
         "ranges": selectors.RANGES.values(),
-        "cost": sorted(
+        # The cost card is outside the queue's fragment: an htmx tab switch skips it.
+        "cost": []
+        if fragment_wanted(request)
+        else sorted(
             rewards_selectors.program_cost(start=period.start(), end=timezone.now()).items()
         ),
     }
@@ -84,7 +85,8 @@ def grant_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @staff_required(perm=VIEW)
 @require_GET
 def rewards_export(request: HttpRequest) -> StreamingHttpResponse:
-    """Every grant as CSV, streamed, formula-safe."""
+    """Every grant as CSV, streamed a chunk of rows at a time, formula-safe (phones
+    and any text a spreadsheet would evaluate get a leading quote)."""
     titles = [
         _("id"),
         _("member"),
@@ -99,32 +101,11 @@ def rewards_export(request: HttpRequest) -> StreamingHttpResponse:
         _("available from"),
         _("fulfilled"),
     ]
-    grants = Grant.objects.values_list(
-        "pk",
-        "member__phone",
-        "kind",
-        "amount",
-        "unit",
-        "state",
-        "reason",
-        "referral__phone",
-        "milestone",
-        "created_at",
-        "available_at",
-        "fulfilled_at",
-    ).order_by("pk")
+    rows = rewards_selectors.grants_export_rows()
     response = StreamingHttpResponse(
-        csv_stream(titles, _grant_rows(grants)), content_type="text/csv; charset=utf-8"
+        csv_stream(titles, rows), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="rewards-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _grant_rows(grants: Any) -> Any:
-    # Phones as E.164 text (the formula guard quotes their leading "+").
-    for pk, member, kind, amount, unit, state, reason, referral, *rest in grants.iterator(
-        chunk_size=2000
-    ):
-        yield [pk, str(member or ""), kind, amount, unit, state, reason, str(referral or ""), *rest]
