@@ -4,7 +4,6 @@ Every endpoint takes `Authorization: Api-Key <key>` (operator_api/authentication
 and is rate-limited per key across processes (operator_api/throttles.py).
 """
 
-from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
@@ -20,7 +19,7 @@ from core.api.schema import error_example, error_response, validation_example
 from operator_api.authentication import ApiKeyAuthentication
 from operator_api.selectors import member_record_get
 from operator_api.throttles import ApiKeyRateThrottle
-from rewards.selectors import grant_get, grants_list
+from rewards.selectors import grant_get, grants_list, grants_page
 from rewards.services import grant_fulfil
 
 
@@ -212,8 +211,9 @@ class RewardsView(OperatorView):
         query = RewardsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         grants = grants_list(state=query.validated_data.get("state"))
-        paginator = Paginator(grants, REWARDS_PAGE_SIZE)
-        page = paginator.get_page(query.validated_data["page"])
+        # By ids first: a late page never builds the rows it skips (rewards.selectors).
+        page = grants_page(grants, number=query.validated_data["page"], per_page=REWARDS_PAGE_SIZE)
+        paginator = page.paginator
 
         def url(number: int) -> str:
             return replace_query_param(request.build_absolute_uri(), "page", number)

@@ -87,3 +87,21 @@ def test_a_voided_or_pending_reward_is_not_fulfilled(operator, approved, program
     pending = Grant.objects.get(referral=newcomer, kind="referrer")
     assert_error(operator.post(f"{REWARDS_URL}{pending.pk}/fulfil/"), 409, "reward_not_approved")
     assert_error(operator.post(f"{REWARDS_URL}999999/fulfil/"), 404, "reward_not_found")
+
+
+@pytest.mark.django_db
+def test_a_later_page_skips_over_ids_alone(operator, make_member):
+    # A page far into 200,000 grants must not build (join, flag-check) every row it skips.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from operator_api.api import REWARDS_PAGE_SIZE
+    from tests.staff_console.test_rewards import ledger_of
+
+    grants = ledger_of(make_member(), REWARDS_PAGE_SIZE + 3)
+    with CaptureQueriesContext(connection) as queries:
+        body = operator.get(REWARDS_URL, {"state": "approved", "page": 2}).json()
+    assert body["count"] == REWARDS_PAGE_SIZE + 3
+    assert [row["id"] for row in body["results"]] == [g.pk for g in reversed(grants[:3])]
+    (skipping,) = [q["sql"] for q in queries if "OFFSET" in q["sql"]]
+    assert "JOIN" not in skipping and "fraud_fraudflag" not in skipping
