@@ -8,7 +8,11 @@ class RewardsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.metrics import scrape_collector_register
-        from rewards import receivers  # noqa: F401 - connects to profiles' and fraud's signals
+        from rewards import (
+            member_data,
+            receivers,  # noqa: F401 - connects to profiles' and fraud's signals
+        )
         from rewards.metrics import grants_collect
 
         scrape_collector_register(grants_collect)
+        member_data.connect()  # the member's grants in "Download my data"

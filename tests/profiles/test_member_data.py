@@ -77,14 +77,14 @@ def test_download_my_data_is_a_json_file_of_everything_kept(client, family, outb
 
 def test_other_apps_add_their_sections_through_the_hook(family):
     _, member, _ = family
-    data_section_register("rewards", lambda m: [{"member": m.invite_code, "amount": 100}])
+    data_section_register("another_app", lambda m: [{"member": m.invite_code, "amount": 100}])
     try:
         body = bearer(member)[0].get("/api/v1/profile/export/").json()
     finally:
         from profiles import member_data
 
-        member_data._sections.pop("rewards")
-    assert body["rewards"] == [{"member": member.invite_code, "amount": 100}]
+        member_data._sections.pop("another_app")
+    assert body["another_app"] == [{"member": member.invite_code, "amount": 100}]
     assert body["phone"] == str(member.phone)
 
 
