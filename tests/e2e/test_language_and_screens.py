@@ -1,12 +1,14 @@
 """Russian, accessibility (axe-core) and the pictures for docs/screenshots/."""
 
+import itertools
 import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import axe_violations, screenshot, wrong_code
+from tests.e2e.conftest import PHONE, axe_violations, screenshot, sign_in, wrong_code
 
 BLOCKING = {"serious", "critical"}
+NARROW = {"width": 320, "height": 640}
 
 
 def test_russian_browser_gets_the_whole_flow_in_russian(new_context, new_phone):
@@ -74,6 +76,42 @@ def test_each_screen_is_captured_at_phone_and_laptop_width(page, member_with_ref
     page.get_by_role("button", name="RU").click()
     expect(page.get_by_role("heading", name="Ваш профиль")).to_be_visible()
     screenshot(page, "profile-ru")
+
+
+def test_the_header_stays_on_one_line_in_russian_on_a_phone(new_context, new_phone):
+    """At 375 px "Пригласи друзей" used to run under EN/RU and "Выйти"."""
+    page = new_context(locale="ru-RU", viewport=PHONE).new_page()
+    page.goto("/")
+    assert_header_on_one_line(page, parts=2, name_whole=True)
+    sign_in(page, new_phone())
+    assert_header_on_one_line(page, parts=3, name_whole=True)
+    page.set_viewport_size(NARROW)  # the mark alone (or, without :has(), a cut name)
+    assert_header_on_one_line(page, parts=2, name_whole=False)
+
+    page.get_by_role("button", name="Выйти").click()
+    expect(page.get_by_role("heading", name="Войти")).to_be_visible()
+    assert_header_on_one_line(page, parts=2, name_whole=True)  # no Sign out: room for the name
+
+
+def assert_header_on_one_line(page: Page, *, parts: int, name_whole: bool) -> None:
+    """The brand's name, the language switch and Sign out: the shown ones side by side, apart."""
+    boxes = page.evaluate(
+        """() => [".brand__name", ".language", "[data-testid=sign-out]"]
+            .map(s => document.querySelector(s)).filter(e => e && e.offsetParent)
+            .map(e => { const r = e.getBoundingClientRect();
+                        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })"""
+    )
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    assert len(boxes) >= parts, f"{len(boxes)} of the header's parts shown at {width} px"
+    for before, after in itertools.pairwise(boxes):
+        assert before["right"] <= after["left"], f"overlap at {width} px: {boxes}"
+        # One line: each part's vertical middle lies within its neighbour's height.
+        middle = (after["top"] + after["bottom"]) / 2
+        assert before["top"] < middle < before["bottom"], f"two lines at {width} px: {boxes}"
+    assert boxes[-1]["right"] <= width, f"past the screen's edge at {width} px: {boxes}"
+    if name_whole:
+        cut = page.locator(".brand__name").evaluate("e => e.scrollWidth > e.clientWidth")
+        assert not cut, f"the site's name is cut at {width} px"
 
 
 def submit_phone(page: Page, phone: str) -> None:
