@@ -38,15 +38,17 @@ def free_port() -> int:
 # ---------------------------------------------------------------- database
 
 
-def recreate_database(name: str) -> str:
-    """A fresh, migrated database for one benchmark run; returns its URL."""
+def recreate_database(name: str, *, root: Path = ROOT) -> str:
+    """A fresh, migrated database for one benchmark run; returns its URL.
+
+    `root`: the checkout whose migrations to run (another worktree, for a baseline)."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     url = database_url(name)
     subprocess.run(
         [str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
+        cwd=root,
         env=server_env(url),
         check=True,
     )
@@ -164,6 +166,8 @@ class Server:
     port: int
     env: dict[str, str]
     workers: int = 2
+    # The checkout to serve: another worktree serves the old code for a same-run baseline.
+    root: Path = ROOT
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -175,7 +179,7 @@ class Server:
             self.env = {**self.env, "BENCH_PERSISTENT": "1"}
         self.process = subprocess.Popen(
             SERVING_MODELS[self.model](self.port, self.workers),
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

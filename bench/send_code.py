@@ -1,10 +1,16 @@
 """300 simultaneous code requests against `make serve`: does the 1–2 s gateway stall the site?
 
-    .venv/bin/python -m bench.send_code [--quick] [--provider smsru]
+    .venv/bin/python -m bench.send_code [--quick] [--provider smsru] [--baseline PATH]
 
 `--provider smsru` sends through the real SMS.ru backend (requests, time budget,
 breaker) to a local fake SMS.ru answering in 1-2 s (tests/fakes/sms_servers.py)
 instead of the simulated gateway.
+
+`--baseline PATH` serves another checkout (a worktree of the old commit) beside this
+one, with a database of its own, and runs each burst against both in turn, round after
+round, alternating which goes first: on a shared machine only ratios within one run
+mean anything. `--database NAME` names this run's database (two people benchmarking
+on one PostgreSQL must not drop each other's).
 
 Prints wall time, latency p50/p99, errors, peak open database connections and
 the p99 of /healthz and of the sign-in page measured during the burst; bursts
@@ -18,11 +24,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from bench.common import (
     ROOT,
@@ -158,6 +166,12 @@ def main() -> None:
     parser.add_argument(
         "--no-compare", action="store_true", help="skip the uvicorn and sync workers"
     )
+    parser.add_argument("--database", default=DATABASE, help="this run's database (dropped first)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (the old code) to measure in the same run, burst for burst",
+    )
     parser.add_argument(
         "--provider",
         choices=["smsru"],
@@ -171,7 +185,8 @@ def main() -> None:
 def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     sizes = [20, 50] if args.quick else [300, 1000]
     rounds = 1 if args.quick else args.rounds
-    url = recreate_database(DATABASE)
+    database = args.database
+    url = recreate_database(database)
     env = server_env(url)
     gateway = f"simulated gateway {env['OTP_SEND_DELAY']} s"
     if args.provider == "smsru":
@@ -179,34 +194,65 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
         env.update(SMS_BACKEND="smsru", SMSRU_API_ID="bench", SMSRU_BASE_URL=fake_url)
         gateway = f"smsru backend -> fake SMS.ru at {fake_url} answering in 1-2 s"
     pool = int(env.get("DB_POOL_MAX_SIZE", "10"))
+    load = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     print(f"send_code: {gateway}, 2 workers, pool max {pool}/worker, {rounds} round(s)")
+    print(f"load average before: {load}")
     print(HEADER)
-    runs: dict[int, list[Burst]] = {size: [] for size in sizes}
+    # label -> (server, database): this checkout, and the baseline's if asked for.
+    servers: dict[str, tuple[Server, str]] = {
+        "threaded": (stack.enter_context(Server("threaded", free_port(), env)), database)
+    }
+    if args.baseline:
+        base_database = f"{database}_base"
+        base_env = {**env, "DATABASE_URL": recreate_database(base_database, root=args.baseline)}
+        base_env["CACHE_KEY_PREFIX"] = f"bench-{base_database}"
+        base = Server("threaded", free_port(), base_env, root=args.baseline.resolve())
+        servers["baseline"] = (stack.enter_context(base), base_database)
+    runs: dict[str, dict[int, list[Burst]]] = {label: {s: [] for s in sizes} for label in servers}
     phone = 0
-    with Server("threaded", free_port(), env) as server:
-        measure(server, DATABASE, requests=10, first_phone=9_000_000)  # warm-up
-        for _ in range(rounds):
-            for size in sizes:
-                result = measure(server, DATABASE, requests=size, first_phone=phone)
+    for server, name in servers.values():
+        measure(server, name, requests=10, first_phone=9_000_000)  # warm-up
+    labels = list(servers)
+    for index in range(rounds):
+        for size in sizes:
+            # Alternate who goes first: a noisy moment should not always hit the same one.
+            for label in labels if index % 2 == 0 else labels[::-1]:
+                server, name = servers[label]
+                result = measure(server, name, requests=size, first_phone=phone)
                 phone += size
-                runs[size].append(result)
-                print(result.row("threaded"), flush=True)
+                runs[label][size].append(result)
+                print(result.row(label), flush=True)
                 if result.failures:
                     print(f"  unanswered: {result.failures}", flush=True)
-    medians = {size: _median_burst(results) for size, results in runs.items()}
+    for label in labels[1:]:
+        servers[label][0].stop()  # the comparisons below are this checkout's alone
+    medians = {size: _median_burst(results) for size, results in runs["threaded"].items()}
     for size, result in medians.items():
         print(result.row(f"median {size}"))
+    baseline: dict[int, Burst] = {}
+    if args.baseline:
+        baseline = {size: _median_burst(results) for size, results in runs["baseline"].items()}
+        for size, result in baseline.items():
+            print(result.row(f"base {size}"))
+        for size in sizes:
+            new, old = medians[size], baseline[size]
+            print(
+                f"{size}: wall {new.wall:.2f} vs {old.wall:.2f} s ({new.wall / old.wall:.2f}x),"
+                f" p99 {new.p99:.2f} vs {old.p99:.2f} s ({new.p99 / old.p99:.2f}x)"
+            )
+    print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     headline = sizes[0]
     threaded = medians[headline]
     compared: dict[str, Burst] = {}
     # Against a provider the question is the send path's, not the serving model's.
     if not args.no_compare and not args.provider:
+        servers["threaded"][0].stop()
         # The other models cannot finish the burst in a bounded run: cap it and compare
         # what each answered in the same time.
         cap = 12.0
         for model in ("uvicorn", "sync"):
             with Server(model, free_port(), env) as server:
-                result = measure(server, DATABASE, requests=headline, first_phone=phone, cap=cap)
+                result = measure(server, database, requests=headline, first_phone=phone, cap=cap)
                 phone += headline
                 print(result.row(model) + f"   (capped at {cap:.0f} s)", flush=True)
                 compared[model] = result
@@ -224,8 +270,13 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
         {
             "pool_max_total": 2 * pool,
             "rounds": rounds,
+            "load_before": load,
             "bursts": {str(size): asdict(result) for size, result in medians.items()},
-            "runs": {str(size): [asdict(r) for r in results] for size, results in runs.items()},
+            "baseline": {str(size): asdict(result) for size, result in baseline.items()},
+            "runs": {
+                str(size): [asdict(r) for r in results]
+                for size, results in runs["threaded"].items()
+            },
             "compared": {model: asdict(result) for model, result in compared.items()},
         },
     )
