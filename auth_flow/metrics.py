@@ -11,8 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from auth_flow.models import SendBudget
-from auth_flow.sms.budgets import window_start
+from auth_flow.sms.budgets import budgets_used
 
 
 def budgets_collect() -> Iterator[GaugeMetricFamily]:
@@ -22,10 +21,8 @@ def budgets_collect() -> Iterator[GaugeMetricFamily]:
     limit = GaugeMetricFamily(
         "referral_sms_budget_limit", "A budget's codes per hour.", labels=["budget"]
     )
-    window = SendBudget.objects.filter(window_start=window_start(timezone.now()))
-    rows = dict(window.values_list("key", "used"))
-    rows.setdefault("global", 0)
-    for key, count in sorted(rows.items()):
+    # `global` is the sum of its shards (budgets.py).
+    for key, (count, _refused) in sorted(budgets_used(moment=timezone.now()).items()):
         used.add_metric([key], count)
         limit.add_metric([key], _limit_of(key))
     yield used

@@ -44,7 +44,7 @@ from auth_flow.sms import (
     mask_phone,
     sms_send,
 )
-from auth_flow.sms.budgets import budget_give_back, budget_refused, budget_take
+from auth_flow.sms.budgets import budget_give_back, budget_take
 from auth_flow.sms.guards import phone_check
 from core.db import advisory_lock, release_connection
 from core.errors import DomainError
@@ -133,9 +133,8 @@ def challenge_issue(
         budget_take(
             phone=phone, country_code=country_code, device=bool(device), now=challenge.created_at
         )
-    except SmsBudgetExhausted as error:
+    except SmsBudgetExhausted:
         _challenge_void(challenge=challenge)
-        budget_refused(error)
         if by_sms:
             _sms_fallback_release(previous=previous)
         raise

@@ -29,7 +29,7 @@ def django_setup(database_url: str) -> None:
     setup(database_url)
 
 
-def takes_per_second(threads: int, seconds: float) -> float:
+def takes_per_second(threads: int, seconds: float, *, spread: bool = False) -> float:
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
@@ -46,7 +46,14 @@ def takes_per_second(threads: int, seconds: float) -> float:
             connection.ensure_connection()
             start.wait()
             while not stop.is_set():
-                budget_take(phone="+79990000000", country_code=7, device=False, now=timezone.now())
+                # Spread: each connection its own country code and range, so that only
+                # the global budget is shared (a burst from many countries).
+                budget_take(
+                    phone=f"+{index + 10}9990000000" if spread else "+79990000000",
+                    country_code=index + 10 if spread else 7,
+                    device=False,
+                    now=timezone.now(),
+                )
                 counts[index] += 1
         finally:
             connection.close()
@@ -67,14 +74,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", default="1,4,16")
+    parser.add_argument("--database", default=DATABASE, help="this run's database (dropped first)")
     args = parser.parse_args()
-    django_setup(recreate_database(DATABASE))
+    django_setup(recreate_database(args.database))
     print(
         "budget takes/s on one hour's rows (global + cc:7); "
         "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     )
+    print("connections  one country and range  a country and range each (only global shared)")
     for threads in (int(n) for n in args.threads.split(",")):
-        print(f"{threads:>3} connections: {takes_per_second(threads, args.seconds):7.0f} takes/s")
+        same = takes_per_second(threads, args.seconds)
+        spread = takes_per_second(threads, args.seconds, spread=True)
+        print(f"{threads:>11} {same:>22.0f} {spread:>45.0f}")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ OTP_DEVICE_HOURLY = env.int("OTP_DEVICE_HOURLY", default=200)
 OTP_REGION_HOURLY = env.int("OTP_REGION_HOURLY", default=200)
 OTP_PREFIX_HOURLY = env.int("OTP_PREFIX_HOURLY", default=20)
 OTP_PREFIX_DIGITS = env.int("OTP_PREFIX_DIGITS", default=6)
+# Rows the global budget is kept in (each with its share of the limits): every code
+# request of the cluster takes from it, and one row would serialise them all.
+OTP_GLOBAL_SHARDS = env.int("OTP_GLOBAL_SHARDS", default=8)
 # E.164 prefixes no code goes to: ranges billed as international inside another
 # country's code, and satellite / international networks (auth_flow/sms/guards.py).
 OTP_BLOCKED_PREFIXES: list[str] = env.list(

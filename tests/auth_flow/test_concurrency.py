@@ -166,3 +166,70 @@ def test_a_burst_of_strangers_and_the_members_device_each_get_one_code(new_phone
 
 def test_settings_module_uses_the_connection_pool():
     assert settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] >= 1
+
+
+def test_parallel_takes_of_the_sharded_global_budget_stop_exactly_at_its_limits(settings):
+    """Strangers and device holders at once, from many connections: strangers never
+    pass OTP_GLOBAL_HOURLY - OTP_DEVICE_HOURLY, everyone never passes OTP_GLOBAL_HOURLY,
+    and no shard passes its share, whichever shard each take started at."""
+    from django.utils import timezone
+
+    from auth_flow.errors import SmsBudgetExhausted
+    from auth_flow.models import SendBudget
+    from auth_flow.sms.budgets import budget_take, shard_limits
+
+    settings.OTP_GLOBAL_SHARDS = 4
+    settings.OTP_GLOBAL_HOURLY = 13
+    settings.OTP_DEVICE_HOURLY = 5
+    settings.OTP_REGION_HOURLY = settings.OTP_PREFIX_HOURLY = 1000
+    now = timezone.now()
+
+    def take(device: bool):  # noqa: ANN202
+        return lambda: budget_take(phone="+79990000000", country_code=7, device=device, now=now)
+
+    # The hour's first takes race to make its rows: none is refused for it.
+    settings.OTP_GLOBAL_HOURLY, settings.OTP_DEVICE_HOURLY = 1000, 0
+    assert run_in_parallel([take(False) for _ in range(20)]) == [None] * 20
+    SendBudget.objects.all().delete()
+    settings.OTP_GLOBAL_HOURLY, settings.OTP_DEVICE_HOURLY = 13, 5
+    strangers = run_in_parallel([take(False) for _ in range(20)])
+    members = run_in_parallel([take(True) for _ in range(20)])
+
+    assert sum(r is None for r in strangers) == 8, strangers
+    assert all(isinstance(r, SmsBudgetExhausted) for r in strangers if r is not None), strangers
+    assert sum(r is None for r in members) == 13 - 8, members
+    rows = SendBudget.objects.filter(key__startswith="global:")
+    used = dict(rows.values_list("key", "used"))
+    assert sum(used.values()) == 13
+    limits = dict(zip([f"global:{i}" for i in range(4)], shard_limits(13), strict=True))
+    assert all(used[key] <= limits[key] for key in used), used
+    # The strangers' units were taken from the country once each, the refused gave theirs back.
+    assert SendBudget.objects.get(key="cc:7").used == 8
+
+
+def test_a_global_limit_lowered_within_the_hour_holds_under_parallel_takes(settings):
+    """Shards filled under the old limit may each hold more than their new share:
+    the sum decides then, taking turns, and never passes the new limit."""
+    from django.utils import timezone
+
+    from auth_flow.models import SendBudget
+    from auth_flow.sms.budgets import budget_take, window_start
+
+    settings.OTP_GLOBAL_SHARDS = 4
+    settings.OTP_DEVICE_HOURLY = 0
+    settings.OTP_REGION_HOURLY = settings.OTP_PREFIX_HOURLY = 1000
+    now = timezone.now()
+
+    def take():  # noqa: ANN202
+        return budget_take(phone="+79990000000", country_code=7, device=True, now=now)
+
+    # Six codes of the hour, all in one shard (as the old limit's shares allowed).
+    SendBudget.objects.create(key="global:0", window_start=window_start(now), used=6)
+    SendBudget.objects.create(key="global:1", window_start=window_start(now), used=0)
+    settings.OTP_GLOBAL_HOURLY = 10  # shares 3, 3, 2, 2: global:0 is over its own
+
+    results = run_in_parallel([take for _ in range(12)])
+
+    assert sum(r is None for r in results) == 4, results
+    shards = SendBudget.objects.filter(key__startswith="global:")
+    assert sum(shards.values_list("used", flat=True)) == 10

@@ -110,6 +110,15 @@ def test_web_form_refuses_a_premium_number_on_the_phone_field(client, smsru):
 # ---------------------------------------------------------------- budgets
 
 
+def budget_of(key: str) -> tuple[int, int]:
+    """This hour's (used, refused) of a budget: `global` adds up its shards."""
+    from django.utils import timezone
+
+    from auth_flow.sms.budgets import budgets_used
+
+    return budgets_used(moment=timezone.now()).get(key, (0, 0))
+
+
 def test_global_budget_answers_503_with_the_end_of_the_hour(smsru, settings, new_phone, caplog):
     settings.OTP_GLOBAL_HOURLY = 3
     settings.OTP_DEVICE_HOURLY = 0  # strangers may use the whole budget
@@ -128,7 +137,7 @@ def test_global_budget_answers_503_with_the_end_of_the_hour(smsru, settings, new
     assert [r.getMessage().split(" limit=")[0] for r in errors] == [
         "sms budget exhausted budget=global"
     ]
-    assert SendBudget.objects.get(key="global").refused == 3
+    assert budget_of("global") == (3, 3)
 
 
 def test_region_budget_is_per_country_calling_code(smsru, settings, new_phone):
@@ -196,7 +205,7 @@ def test_strangers_cannot_reach_the_device_holders_part_of_the_global_budget(
     # Everyone together stays within the global budget: the worst hourly bill.
     other = new_phone()
     assert_error(ask_as_device(other, device_token_issue(phone=other)), 503, "sms_budget_exhausted")
-    assert SendBudget.objects.get(key="global").used == 3
+    assert budget_of("global")[0] == 3
     assert len(smsru.received) == 3
 
 
@@ -207,14 +216,14 @@ def test_a_failed_send_gives_its_budget_back(smsru, settings, new_phone):
     assert_error(ask(new_phone(), ip="198.51.100.50"), 503, "sms_unavailable")
     smsru.default = "ok"
     assert ask(new_phone(), ip="198.51.100.51").status_code == 202
-    assert SendBudget.objects.get(key="global").used == 1
+    assert budget_of("global")[0] == 1
 
 
 def test_a_throttled_request_takes_no_budget(smsru, settings, new_phone):
     phone = new_phone()
     assert ask(phone).status_code == 202
     assert_error(ask(phone), 429, "resend_cooldown")
-    assert SendBudget.objects.get(key="global").used == 1
+    assert budget_of("global")[0] == 1
 
 
 def test_no_log_line_shows_the_code(smsru, new_phone, caplog):
@@ -234,9 +243,74 @@ def test_purge_deletes_budget_windows_older_than_a_day(smsru, new_phone):
     from django.utils import timezone
 
     assert ask(new_phone()).status_code == 202
-    SendBudget.objects.create(key="global", window_start=timezone.now() - timedelta(days=2), used=5)
+    two_days_ago = timezone.now() - timedelta(days=2)
+    SendBudget.objects.create(key="global:0", window_start=two_days_ago, used=5)
     call_command("purge_challenges", stdout=io.StringIO())
     assert (
         SendBudget.objects.filter(window_start__lt=timezone.now() - timedelta(days=1)).count() == 0
     )
-    assert SendBudget.objects.filter(key="global").count() == 1
+    assert budget_of("global")[0] == 1  # this hour's rows stay
+
+
+def test_the_global_budget_is_spread_over_shards_that_add_up_to_its_limits(settings):
+    from auth_flow.sms.budgets import shard_keys, shard_limits
+
+    settings.OTP_GLOBAL_SHARDS = 4
+    assert shard_keys() == ["global:0", "global:1", "global:2", "global:3"]
+    assert shard_limits(10) == [3, 3, 2, 2]
+    assert shard_limits(2) == [1, 1, 0, 0]
+    assert sum(shard_limits(1000)) == 1000
+
+
+def test_every_shard_is_tried_before_the_global_budget_is_refused(settings):
+    """Wherever a take starts, a spent shard passes it to the next: exactly the limit."""
+    from django.utils import timezone
+
+    from auth_flow.errors import SmsBudgetExhausted
+    from auth_flow.sms.budgets import budget_take
+
+    settings.OTP_GLOBAL_SHARDS = 4
+    settings.OTP_GLOBAL_HOURLY = 6
+    settings.OTP_DEVICE_HOURLY = 0
+    now = timezone.now()
+    for _ in range(6):
+        budget_take(phone="+79990000000", country_code=7, device=True, now=now)
+    with pytest.raises(SmsBudgetExhausted) as refused:
+        budget_take(phone="+79990000000", country_code=7, device=True, now=now)
+    assert refused.value.key == "global"
+    rows = dict(SendBudget.objects.filter(key__startswith="global:").values_list("key", "used"))
+    assert rows == {"global:0": 2, "global:1": 2, "global:2": 1, "global:3": 1}
+    assert budget_of("global") == (6, 1)
+
+
+def test_a_refused_take_leaves_every_budget_as_it_was(settings):
+    from django.utils import timezone
+
+    from auth_flow.errors import SmsBudgetExhausted
+    from auth_flow.sms.budgets import budget_take
+
+    settings.OTP_PREFIX_HOURLY = 1
+    now = timezone.now()
+    budget_take(phone="+79995500001", country_code=7, device=False, now=now)
+    with pytest.raises(SmsBudgetExhausted) as refused:
+        budget_take(phone="+79995500002", country_code=7, device=False, now=now)
+    assert refused.value.key == "px:799955"
+    assert budget_of("global") == (1, 0)
+    assert budget_of("cc:7") == (1, 0)
+    assert budget_of("px:799955") == (1, 1)
+
+
+def test_a_global_limit_lowered_within_the_hour_applies_at_once(settings):
+    from django.utils import timezone
+
+    from auth_flow.errors import SmsBudgetExhausted
+    from auth_flow.sms.budgets import budget_take
+
+    now = timezone.now()
+    for _ in range(3):  # under the default limit: spread over shards at random
+        budget_take(phone="+79990000000", country_code=7, device=True, now=now)
+    settings.OTP_GLOBAL_HOURLY = 4
+    budget_take(phone="+79990000000", country_code=7, device=True, now=now)
+    with pytest.raises(SmsBudgetExhausted):
+        budget_take(phone="+79990000000", country_code=7, device=True, now=now)
+    assert budget_of("global") == (4, 1)
