@@ -18,13 +18,22 @@ def advisory_lock(*keys: str) -> None:
     """
     if connection.vendor != "postgresql" or not keys:
         return
-    lock_ids = [
+    with connection.cursor() as cursor:
+        cursor.execute(advisory_lock_sql(*keys), advisory_lock_ids(*keys))
+
+
+def advisory_lock_ids(*keys: str) -> list[int]:
+    """The 64-bit lock ids of `keys` (for advisory_lock_sql's placeholders)."""
+    return [
         int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
         for key in keys
     ]
-    locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(lock_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {locks}", lock_ids)  # noqa: S608 - placeholders only
+
+
+def advisory_lock_sql(*keys: str) -> str:
+    """The statement advisory_lock runs, for a caller that sends it with others
+    (one round trip); its parameters are advisory_lock_ids(*keys)."""
+    return "SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
 
 
 def release_connection() -> None:
