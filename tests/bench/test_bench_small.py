@@ -24,14 +24,38 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def test_a_burst_of_code_requests_is_all_answered_within_the_pool(live_server, settings):
-    settings.OTP_SEND_DELAY = [0.2, 0.4]
+def test_a_burst_of_code_requests_is_all_answered_within_the_pool(
+    live_server, settings, monkeypatch
+):
+    """Every request answered, the sends' waits overlapping beyond the pool's size (no
+    connection is held through a send) and no more connections than the pool: what
+    holds on any machine, however loaded. How fast is the benchmark's question."""
+    import threading
+
+    from auth_flow.sms.simulated import SimulatedBackend
+
+    settings.OTP_SEND_DELAY = [1.5, 1.5]
     settings.OTP_PREFIX_HOURLY = 1000  # the burst's numbers are consecutive: one range
+    pool = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    in_flight, most, lock = [0], [0], threading.Lock()
+    send = SimulatedBackend.send
+
+    def counted_send(self, **message):  # noqa: ANN001, ANN003, ANN202
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            return send(self, **message)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(SimulatedBackend, "send", counted_send)
     server = Server("threaded", port=int(live_server.url.rsplit(":", 1)[1]), env={})
     result = measure(server, connection.settings_dict["NAME"], requests=40, first_phone=100)
     assert result.answered == 40, result
-    assert result.wall < 5
-    assert result.peak_connections <= settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    assert most[0] > pool, f"at most {most[0]} sends at once with a pool of {pool}"
+    assert result.peak_connections <= pool, result
 
 
 def test_query_counts_do_not_grow_with_referrals():
