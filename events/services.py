@@ -5,7 +5,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from procrastinate.tasks import Task
 
 from core.db import rows_insert
 from events.models import Event
@@ -20,46 +22,81 @@ def event_publish(*, type: str, data: dict[str, Any]) -> Event:  # noqa: A002 - 
     Call it inside the transaction of the change it reports (it joins it; outside
     one it opens its own): the event row and its job row commit or roll back with
     the change, so a rolled-back change publishes nothing and a committed one is
-    never lost, even if the process dies right after the commit. Two INSERTs, no
-    savepoint. `data` holds ids, E.164 phones and ISO-8601 UTC times (events/payloads.py).
+    never lost, even if the process dies right after the commit. One statement on
+    PostgreSQL (the event and its job), no savepoint. `data` holds ids, E.164 phones
+    and ISO-8601 UTC times (events/payloads.py).
 
     Inside `events_together` the event is written when that block ends, with the
     others published in it; its id is known at once (made here, not by the database).
     """
+    event = Event(type=type, data=data)
     pending = _together.get()
     if pending is not None:
-        event = Event(type=type, data=data)
         pending.append(event)
-        return event
-    from events.tasks import event_dispatch
-
-    with transaction.atomic(savepoint=False):
-        event = Event.objects.create(type=type, data=data)
-        event_dispatch.defer(event_id=str(event.pk))
+    else:
+        _events_write([event])
     return event
 
 
 def events_publish(*, events: list[tuple[str, dict[str, Any]]]) -> list[Event]:
-    """Several events of one change at once, `(type, data)` each: two statements in
-    all (one multi-row INSERT, one batch of jobs), however many there are."""
+    """Several events of one change at once, `(type, data)` each: one statement on
+    PostgreSQL (the rows and their jobs), however many there are."""
     return _events_write([Event(type=type_, data=data) for type_, data in events])
 
 
 def _events_write(rows: list[Event]) -> list[Event]:
+    """The event rows and a dispatch job for each: one statement on PostgreSQL's queue,
+    two through procrastinate's own API elsewhere (the inline queue of `make run`)."""
     from events.tasks import event_dispatch
 
     if not rows:
-        return []
+        return rows
+    if connection.vendor == "postgresql" and not settings.QUEUE_INLINE:
+        _events_write_with_jobs(rows, task=event_dispatch)
+        return rows
     with transaction.atomic(savepoint=False):
         rows_insert(rows)
         event_dispatch.batch_defer(*({"event_id": str(row.pk)} for row in rows))
     return rows
 
 
+def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
+    """INSERT the events and queue their dispatch jobs in one statement (PostgreSQL).
+
+    Every activation publishes through here (bench/activations.py): procrastinate's
+    `batch_defer` would cost a second round trip and, in Python, more than the
+    INSERT itself. The jobs are made by the function it calls itself,
+    `procrastinate_defer_jobs_v1` (a versioned part of procrastinate's schema,
+    kept across its releases), with the task's own queue, name, priority and locks
+    and the arguments `event_dispatch(event_id=...)` takes, so a worker cannot tell
+    them from jobs `defer()` queued (tests/events/test_outbox.py compares them).
+    """
+    quote = connection.ops.quote_name
+    fields = Event._meta.concrete_fields
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params += [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    sql = f"""
+        WITH event AS (
+            INSERT INTO {quote(Event._meta.db_table)} ({", ".join(quote(f.column) for f in fields)})
+            VALUES {", ".join([one] * len(rows))} RETURNING id
+        )
+        SELECT procrastinate_defer_jobs_v1(ARRAY(
+            SELECT ROW(%s, %s, %s, %s, %s, jsonb_build_object('event_id', id::text), NULL)
+                   ::procrastinate_job_to_defer_v1
+            FROM event
+        ))
+    """  # noqa: S608 - the table name is ours, values are parameters
+    params += [task.queue, task.name, task.priority, task.lock, task.queueing_lock]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 @contextmanager
 def events_together() -> Iterator[None]:
-    """Write every event published inside the block when it ends, in two statements
-    for all (as `events_publish`), instead of two for each.
+    """Write every event published inside the block when it ends, in one statement
+    for all (as `events_publish`), instead of one for each.
 
     For a change whose parts publish separately (an activation and the grants its
     receivers add). Open it inside the change's transaction: the events are written

@@ -163,7 +163,7 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
     user.referred_by_id, user.activated_at, user.activation_ip = target.owner_id, now, ip or None
     user.referrals_changes = member_version
     # The event and whatever the receivers publish (rewards' grants) are written
-    # together when the block ends: two statements in all, still in the transaction.
+    # together when the block ends: one statement for all, still in the transaction.
     with events_together():
         event_publish(
             type="referral.activated",

@@ -1,5 +1,6 @@
 """The outbox: an event and its dispatch job are written with the change they report."""
 
+import json
 import os
 import subprocess
 import sys
@@ -27,10 +28,10 @@ def _dispatch_jobs() -> list[str]:
 
 
 @pytest.mark.postgres
-def test_publishing_writes_the_event_and_queues_its_dispatch_in_two_statements(
+def test_publishing_writes_the_event_and_queues_its_dispatch_in_one_statement(
     django_assert_num_queries,
 ):
-    with transaction.atomic(), django_assert_num_queries(2):
+    with transaction.atomic(), django_assert_num_queries(1):
         event = event_publish(type="member.created", data={"member_id": 7})
 
     stored = Event.objects.get(pk=event.pk)
@@ -164,8 +165,8 @@ def test_events_published_together_are_written_when_the_block_ends(
 
 
 @pytest.mark.postgres
-def test_events_together_costs_two_statements_for_all(django_assert_num_queries):
-    with transaction.atomic(), django_assert_num_queries(2), events_together():
+def test_events_together_costs_one_statement_for_all(django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(1), events_together():
         for n in range(3):
             event_publish(type="reward.created", data={"id": n})
 
@@ -186,3 +187,22 @@ def test_a_nested_events_together_joins_the_outer_one():
             inner = event_publish(type="reward.created", data={})
         assert not Event.objects.filter(pk=inner.pk).exists()
     assert Event.objects.filter(pk=inner.pk).exists()
+
+
+@pytest.mark.postgres
+def test_the_dispatch_jobs_written_with_the_events_are_those_defer_queues():
+    from events.tasks import event_dispatch
+
+    event = event_publish(type="member.created", data={})
+    event_dispatch.defer(event_id="00000000-0000-0000-0000-000000000000")
+    columns = "queue_name, task_name, priority, lock, queueing_lock, scheduled_at, status, attempts"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT args, {columns} FROM procrastinate_jobs"  # noqa: S608 - our constants
+            " WHERE task_name = 'events.dispatch'"
+            " ORDER BY id"
+        )
+        ours, deferred = cursor.fetchall()[-2:]
+    assert json.loads(ours[0]) == {"event_id": str(event.pk)}
+    assert json.loads(deferred[0]) == {"event_id": "00000000-0000-0000-0000-000000000000"}
+    assert ours[1:] == deferred[1:]
