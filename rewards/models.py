@@ -135,7 +135,9 @@ class Grant(models.Model):
     )
     # A keyed hash of the referral's phone (rewards.keys.phone_key), kept when the
     # account goes: a phone that left and joined again never earns twice.
-    referral_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    referral_key = models.CharField(
+        _("referral's phone key"), max_length=64, blank=True, default="", editable=False
+    )
     milestone = models.PositiveIntegerField(_("milestone (referrals)"), null=True, blank=True)
     amount = models.PositiveIntegerField(_("amount"))
     unit = models.CharField(_("unit"), max_length=16)
@@ -149,15 +151,30 @@ class Grant(models.Model):
     created_at = models.DateTimeField(_("created at"))
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
     fulfilled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("fulfilled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

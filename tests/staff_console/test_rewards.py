@@ -257,3 +257,15 @@ def test_the_csv_streams_every_grant_a_chunk_at_a_time(rewards_staff, make_membe
     assert {row[table[0].index("amount")] for row in table[1:]} == {"10"}, "numbers stay numbers"
     reads = [q["sql"] for q in queries if 'FROM "rewards_grant"' in q["sql"]]
     assert all('"rewards_grant"."id" > ' in sql and "LIMIT" in sql for sql in reads), reads
+
+
+def test_the_screen_speaks_russian_states_reasons_and_refusals(rewards_staff, granted):
+    ru = {"HTTP_ACCEPT_LANGUAGE": "ru", "HTTP_HX_REQUEST": "true"}
+    html = rewards_staff.get(URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "доступно" in html and "available" not in html
+    first, second = Grant.objects.order_by("pk")[:2]
+    rewards_staff.post(f"{URL}{first.pk}/fulfil/", **ru)
+    refused = rewards_staff.post(f"{URL}{first.pk}/void/", **ru).content.decode()
+    assert "Это вознаграждение уже получено; аннулировать его нельзя." in refused
+    voided = rewards_staff.post(f"{URL}{second.pk}/void/", **ru).content.decode()
+    assert "аннулировано · аннулировано сотрудником" in voided
