@@ -186,6 +186,39 @@ class _IpAddressesSerializer(serializers.Serializer):
     invite_activation = serializers.IPAddressField(allow_null=True)
 
 
+class _RewardTotalsSerializer(serializers.Serializer):
+    unit = serializers.CharField()
+    grants = serializers.IntegerField(help_text="How many grants in this unit.")
+    pending = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    fulfilled = serializers.IntegerField()
+    voided = serializers.IntegerField()
+
+
+class _RewardGrantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="referrer, friend or milestone.")
+    amount = serializers.IntegerField()
+    unit = serializers.CharField()
+    state = serializers.CharField(help_text="pending, approved, fulfilled or voided.")
+    on_review = serializers.BooleanField(help_text="An open fraud flag holds it.")
+    referral = serializers.CharField(
+        allow_null=True, help_text="As the referrals list shows it (REFERRAL_PHONES)."
+    )
+    milestone = serializers.IntegerField(allow_null=True)
+    available_at = serializers.DateTimeField()
+    reason = serializers.CharField(allow_null=True, help_text="Why it was voided.")
+    created_at = serializers.DateTimeField()
+    approved_at = serializers.DateTimeField(allow_null=True)
+    fulfilled_at = serializers.DateTimeField(allow_null=True)
+    voided_at = serializers.DateTimeField(allow_null=True)
+
+
+class _RewardsSectionSerializer(serializers.Serializer):
+    totals = _RewardTotalsSerializer(many=True, help_text="Sums of the ledger per unit.")
+    grants = _RewardGrantSerializer(many=True, help_text="Every grant, newest first.")
+
+
 class ExportSerializer(serializers.Serializer):
     """The export's shape, for the schema (the document is built by profiles.member_data)."""
 
@@ -200,6 +233,8 @@ class ExportSerializer(serializers.Serializer):
     sign_in_codes = _SignInCodeSerializer(
         many=True, help_text="Sign-in codes still kept (a day at most); never the codes."
     )
+    # The rewards app's section (rewards/member_data.py), described here for the schema.
+    rewards = _RewardsSectionSerializer(help_text="The member's rewards ledger and totals.")
 
 
 class ExportApi(APIView):

@@ -140,14 +140,33 @@ EXPORT_EXAMPLE = {
             "used_at": "2026-02-01T11:58:30Z",
         }
     ],
-}
+    "rewards": {
+        "totals": [
+            {"unit": "points", "grants": 2, "pending": 0, "approved": 50, "fulfilled": 100,
+             "voided": 0}
+        ],
+        "grants": [
+            {"id": 12, "kind": "referrer", "amount": 100, "unit": "points",
+             "state": "fulfilled", "on_review": False, "referral": "+79997654321",
+             "milestone": None, "available_at": "2026-01-30T10:00:00Z", "reason": None,
+             "created_at": "2026-01-16T10:00:00Z", "approved_at": "2026-01-30T10:05:00Z",
+             "fulfilled_at": "2026-01-31T09:00:00Z", "voided_at": None},
+            {"id": 11, "kind": "friend", "amount": 50, "unit": "points", "state": "approved",
+             "on_review": False, "referral": "+79991234567", "milestone": None,
+             "available_at": "2026-01-29T09:31:10Z", "reason": None,
+             "created_at": "2026-01-15T09:31:10Z", "approved_at": "2026-01-29T09:35:00Z",
+             "fulfilled_at": None, "voided_at": None},
+        ],
+    },
+}  # fmt: skip
 
 EXPORT = dict(
     tags=["profile"],
     summary="Everything kept about me (my data)",
     description="The member's phone, invite code, the code they entered and when, their "
-    "referrals, the IP addresses kept, the sign-in codes still kept (never the codes) and "
-    "any sections other parts of the service add (rewards).",
+    "referrals, the IP addresses kept, the sign-in codes still kept (never the codes), "
+    "their rewards (every grant and the totals per unit) and any section other parts of "
+    "the service add.",
     examples=[OpenApiExample("export", value=EXPORT_EXAMPLE, response_only=True)],
 )
 

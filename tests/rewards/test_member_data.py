@@ -109,3 +109,16 @@ def test_a_grant_an_open_flag_holds_is_on_review(program, activate, make_member)
 
 def test_a_member_without_grants_exports_an_empty_section(make_member):
     assert exported(make_member(), "web") == {"totals": [], "grants": []}
+
+
+def test_the_schema_describes_the_section_as_it_is_built(ledger):
+    from profiles.api import ExportSerializer
+    from profiles.api_schema import EXPORT_EXAMPLE
+
+    data = exported(ledger[0], "api")
+    example = EXPORT_EXAMPLE["rewards"]
+    assert set(example["grants"][0]) == set(data["grants"][0]) == GRANT_FIELDS
+    assert set(example["totals"][0]) == set(data["totals"][0])
+    section = ExportSerializer().fields["rewards"]
+    assert set(section.fields["grants"].child.fields) == GRANT_FIELDS
+    assert set(section.fields["totals"].child.fields) == set(data["totals"][0])
