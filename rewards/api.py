@@ -1,6 +1,5 @@
 """The signed-in member's rewards over JSON: totals, the next milestone, the ledger."""
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -10,17 +9,11 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from core.api.schema import UNAUTHORIZED, error_example, error_response
+from profiles.selectors import referral_phone_shown
 from rewards.models import Grant
 from rewards.selectors import grants_of_member, rewards_summary
 
 PAGE_SIZE = 50
-
-
-def _referral_shown(phone: str | None) -> str | None:
-    """The referral's phone as the referrals list shows it (REFERRAL_PHONES)."""
-    if not phone or getattr(settings, "REFERRAL_PHONES", "full") != "masked":
-        return phone or None
-    return f"{phone[:-7]}***{phone[-4:]}" if len(phone) > 8 else "***"
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -149,7 +142,10 @@ class RewardsApi(APIView):
                     "amount": grant.amount,
                     "unit": grant.unit,
                     "state": grant.state,
-                    "referral": _referral_shown(grant.referral_phone),
+                    # As the referrals list and the data export show it (REFERRAL_PHONES).
+                    "referral": referral_phone_shown(grant.referral_phone)
+                    if grant.referral_phone
+                    else None,
                     "milestone": grant.milestone,
                     "available_at": serializers.DateTimeField().to_representation(
                         grant.available_at

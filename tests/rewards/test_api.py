@@ -92,3 +92,19 @@ def test_signed_out_is_401_with_the_error_shape(api):
 def test_the_schema_documents_it(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert "/api/v1/rewards/" in schema and "next_milestone" in schema
+
+
+def test_a_masked_referral_reads_as_the_profile_shows_it(
+    settings, program, activate, make_member, member_api
+):
+    # REFERRAL_PHONES=masked: the ledger names a referral exactly as the member's
+    # referrals list does, never more of the number.
+    settings.REFERRAL_PHONES = "masked"
+    program()
+    inviter, friend = make_member(), make_member()
+    activate(friend, inviter)
+    api = member_api(inviter)
+    [shown] = api.get("/api/v1/profile/").json()["referrals"]
+    [row] = api.get("/api/v1/rewards/").json()["results"]
+    assert row["referral"] == shown
+    assert str(friend.phone)[-4:] not in row["referral"].replace(" ", "").replace("-", "")
