@@ -254,4 +254,5 @@ class Grant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} {self.unit} {self.state}"
+        # The admin's headings and links: in the staff member's language.
+        return f"{self.get_kind_display()} {self.amount} {self.unit} {self.get_state_display()}"

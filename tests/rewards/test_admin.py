@@ -95,3 +95,6 @@ def test_the_grant_list_in_the_admin_speaks_russian(client, program, activate):
     for shown in ("вознаграждения", "за приглашённого", "за вход по коду", "сверх лимита"):
         assert shown in html
     assert "over the cap" not in html
+    voided = Grant.objects.get(kind="referrer")
+    page = client.get(f"/admin/rewards/grant/{voided.pk}/change/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert "за приглашённого 100 points аннулировано" in page.content.decode()
