@@ -12,6 +12,16 @@ from tests.conftest import run_in_parallel
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True, params=["direct", "pgbouncer"])
+def database_route(request):
+    """Each race runs twice: straight to PostgreSQL, and through PgBouncer in
+    transaction mode (a code request sends BEGIN and COMMIT in multi-statement
+    messages, and the budget take is a function call: both must hold through it)."""
+    if request.param == "pgbouncer":
+        request.getfixturevalue("through_pgbouncer")
+    return request.param
+
+
 def test_one_code_submitted_twenty_times_signs_in_once_and_makes_one_user(new_phone, outbox):
     phone = new_phone()
     token = challenge_issue(phone=phone, ip="203.0.113.1").challenge
@@ -165,7 +175,11 @@ def test_a_burst_of_strangers_and_the_members_device_each_get_one_code(new_phone
 
 
 def test_settings_module_uses_the_connection_pool():
+    from django.db import connection
+
     assert settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] >= 1
+    connection.ensure_connection()  # a connection from the pool, by either route
+    assert connection.pool is not None
 
 
 def test_parallel_takes_of_the_sharded_global_budget_stop_exactly_at_its_limits(settings):
