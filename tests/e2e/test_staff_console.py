@@ -126,3 +126,16 @@ def test_console_at_phone_and_laptop_width_and_in_russian(new_context, programme
     expect(page.get_by_role("link", name="30 дней")).to_have_attribute("aria-current", "page")
     assert axe_violations(page, "console (ru)") == []
     screenshot(page, "console-ru")
+
+
+def test_the_rewards_screen_uses_the_whole_width_on_a_laptop(new_context, programme: User):
+    """Its grant list went into the overview's 20rem side column, its table squeezed."""
+    programme.user_permissions.add(
+        Permission.objects.get(content_type__app_label="rewards", codename="view_grant")
+    )
+    page = new_context(viewport=LAPTOP).new_page()
+    sign_in_as_staff(page, programme, "/staff/rewards/")
+    heading = page.get_by_role("heading", level=1).bounding_box()
+    for card in ("[aria-labelledby=cost-title]", "#grant-list"):
+        box = page.locator(card).bounding_box()
+        assert box and heading and box["x"] == heading["x"] and box["width"] > 900, (card, box)
