@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -57,15 +57,18 @@ def rows_insert(rows: Sequence[Model]) -> None:
     """
     if not rows:
         return
+    # The connection itself, not the proxy `connection`: each attribute read through
+    # the proxy costs a thread-local lookup, and values are prepared field by field.
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(rows[0])
     meta = model._meta
     pk = meta.pk
     generated = pk.db_returning and all(row.pk is None for row in rows)
     fields = [f for f in meta.concrete_fields if not (generated and f is pk)]
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     params: list[Any] = []
     for row in rows:
-        params += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+        params += [f.get_db_prep_save(f.pre_save(row, True), db) for f in fields]
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = "INSERT INTO {} ({}) VALUES {}{}".format(  # noqa: S608 - names are the model's
         quote(meta.db_table),
@@ -73,7 +76,7 @@ def rows_insert(rows: Sequence[Model]) -> None:
         ", ".join([one] * len(rows)),
         f" RETURNING {quote(pk.column)}" if generated else "",
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         if generated:
             # Both PostgreSQL and SQLite return the rows of one VALUES list in its order
@@ -82,4 +85,4 @@ def rows_insert(rows: Sequence[Model]) -> None:
                 setattr(row, pk.attname, value)
     for row in rows:
         row._state.adding = False
-        row._state.db = connection.alias
+        row._state.db = db.alias

@@ -6,7 +6,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from procrastinate.tasks import Task
 
 from core.db import rows_insert
@@ -71,12 +71,13 @@ def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
     and the arguments `event_dispatch(event_id=...)` takes, so a worker cannot tell
     them from jobs `defer()` queued (tests/events/test_outbox.py compares them).
     """
-    quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per read
+    quote = db.ops.quote_name
     fields = Event._meta.concrete_fields
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[Any] = []
     for row in rows:
-        params += [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+        params += [f.get_db_prep_save(getattr(row, f.attname), db) for f in fields]
     sql = f"""
         WITH event AS (
             INSERT INTO {quote(Event._meta.db_table)} ({", ".join(quote(f.column) for f in fields)})
@@ -89,7 +90,7 @@ def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
         ))
     """  # noqa: S608 - the table name is ours, values are parameters
     params += [task.queue, task.name, task.priority, task.lock, task.queueing_lock]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
 
 
