@@ -44,7 +44,9 @@ class ReferralsPollMiddleware:
             return False
         held = request.GET.get("v")
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not held or not session_key or "page" in request.GET:
+        # A page or "Show more" (`before`) is a request for rows, not a poll, even when
+        # it carries the list's state (htmx's inherited hx-include sends it along).
+        if not held or not session_key or "page" in request.GET or "before" in request.GET:
             return False
         request.get_host()  # DisallowedHost: the 400 CommonMiddleware would give
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():

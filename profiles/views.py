@@ -1,7 +1,7 @@
 """The member's screens: profile, invite-code activation, referrals."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -206,6 +206,11 @@ def referrals(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# PostgreSQL refuses a time zone offset beyond ±15:59 (a 500 in the query, not a
+# row's time either).
+OFFSET_LIMIT = timedelta(hours=16)
+
+
 def _moment(text: str | None) -> datetime | None:
     """A row's time as the list's state carries it (ISO-8601), or None if it is not one."""
     if not text or len(text) > 40:
@@ -214,7 +219,13 @@ def _moment(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None or abs(moment.utcoffset()) >= OFFSET_LIMIT:
+        return None
+    try:
+        # A year that leaves the calendar once in UTC (0001-01-01T00:00+01:00).
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _referrals_more(request: HttpRequest, user: User, older_than: datetime) -> HttpResponse:
@@ -238,7 +249,9 @@ def _extras(user: User, rows: Any) -> ProfileExtras:
 
 
 def _count(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and len(text) < 12 else 0
+    """A count the list's state carries, or 0: ASCII digits only ("²" is a digit to
+    str.isdigit(), not to int()), and short."""
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 12 else 0
 
 
 # At most this many rows shown are brought up to date in place by one poll; a list
@@ -259,10 +272,10 @@ def _referrals_update(request: HttpRequest, user: User, version: str) -> HttpRes
     """
     since = _moment(request.GET.get("since"))
     total = request.GET.get("total", "")
-    if since is None or not total.isdigit() or int(total) == 0:
+    if since is None or _count(total) == 0:
         return None
     rows = referrals_around(user=user, newer_than=since, limit=REFERRALS_PAGE_SIZE + 1)
-    if len(rows) > REFERRALS_PAGE_SIZE or user.referrals_count != int(total) + len(rows):
+    if len(rows) > REFERRALS_PAGE_SIZE or user.referrals_count != _count(total) + len(rows):
         return None
     # The rows shown: from the newest the client holds down to the oldest ("until", on
     # its Show more row; none: it shows the whole list).
