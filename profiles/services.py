@@ -178,8 +178,11 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
         )
         # Still in the transaction, the member's and the owner's rows locked above:
         # receivers (rewards) count and grant exactly, even under parallel activations.
-        # The inviter goes as a deferred instance: its fields load when read.
-        inviter = User.from_db(None, ["id"], [target.owner_id])
+        # The inviter goes as a deferred instance (its other fields load when read),
+        # with whether it may still earn: a suspended member's code still lets the
+        # friend join, but earns its owner nothing (rewards void it `suspended`).
+        owner = locked[target.owner_id]
+        inviter = User.from_db(None, ["id", "is_active"], [target.owner_id, owner.is_active])
         signals.referral_activated.send(sender=User, member=user, inviter=inviter)
     logger.info("invite activated member=%s inviter=%s", user.pk, target.owner_id)
     return user
@@ -192,6 +195,7 @@ class _Locked(NamedTuple):
     activated_at: datetime | None
     phone: str
     invite_code: str
+    is_active: bool
 
 
 def _activation_lock(*, user: User, code: str) -> tuple[InviteTarget, dict[int, _Locked]]:
@@ -206,7 +210,7 @@ def _activation_lock(*, user: User, code: str) -> tuple[InviteTarget, dict[int, 
     table = connection.ops.quote_name(User._meta.db_table)
     lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
     select = f"""
-        SELECT u.id, u.referred_by_id, u.activated_at, u.phone, u.invite_code,
+        SELECT u.id, u.referred_by_id, u.activated_at, u.phone, u.invite_code, u.is_active,
                t.owner_id, t.root_id, t.through_member
         FROM {table} u, target t
         WHERE u.id IN (%s, t.owner_id, t.root_id)
@@ -218,10 +222,10 @@ def _activation_lock(*, user: User, code: str) -> tuple[InviteTarget, dict[int, 
             [*invite_chain_params(user=user, code=code), user.pk],
         )
         rows = cursor.fetchall()
-    locked = {row[0]: _Locked(*row[1:5]) for row in rows}
+    locked = {row[0]: _Locked(*row[1:6]) for row in rows}
     if user.pk not in locked:
         raise User.DoesNotExist("The member is gone.")
-    owner_id, root_id, through_member = rows[0][5:8]
+    owner_id, root_id, through_member = rows[0][6:9]
     target = invite_target_judge(
         user=user,
         activated_at=locked[user.pk].activated_at,

@@ -93,7 +93,7 @@ def grants_for_activation(
     that member's row is locked. Idempotent: a grant already there (a replay, a
     phone that left and joined again) is not written twice, and the database's
     unique constraints stand behind that. A grant over a cap is written voided
-    (`cap`) so the member sees why.
+    (`cap`) so the member sees why; so is a suspended inviter's (`suspended`).
 
     Lean, since every activation pays for it (bench/rewards.py): one statement
     reads the program and the counts, one writes the grants, and their events go
@@ -141,7 +141,12 @@ def grants_for_activation(
         if kind != Grant.Kind.MILESTONE:
             grant.referral_id = member.pk
             grant.referral_key = key
-        if _capped(program, total=total, month=month):
+        if owner_pk == inviter.pk and not inviter.is_active:
+            # A suspended inviter's code still lets the friend join; what it would
+            # earn them is void from the start, as their suspension voided the rest.
+            grant.state, grant.reason = Grant.State.VOIDED, Grant.VoidReason.SUSPENDED
+            grant.voided_at = now
+        elif _capped(program, total=total, month=month):
             grant.state, grant.reason = Grant.State.VOIDED, Grant.VoidReason.CAP
             grant.voided_at = now
         else:

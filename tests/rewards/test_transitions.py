@@ -186,6 +186,26 @@ def test_suspending_an_inviter_voids_their_grants(program, activate, make_member
     assert [g.reason for g in Grant.objects.filter(kind="referrer")] == ["suspended"]
 
 
+def test_a_suspended_inviters_code_lets_a_friend_join_but_earns_the_inviter_nothing(
+    program, activate, make_member, staff, judged
+):
+    program(milestones={2: 500}, hold_days=0)
+    inviter, first, second = make_member(), make_member(), make_member()
+    activate(first, inviter)
+    member_suspend(member=inviter, by=staff)
+    activate(second, inviter)  # reaches the milestone, after the suspension
+    judged()
+    grants_approve_due()
+    mine = Grant.objects.filter(member_id=inviter.pk).order_by("pk")
+    assert list(mine.values_list("kind", "state", "reason")) == [
+        ("referrer", "voided", "suspended"),
+        ("referrer", "voided", "suspended"),
+        ("milestone", "voided", "suspended"),
+    ]
+    # The friend did nothing wrong: their own reward stands.
+    assert states()[(second.pk, "friend")] == ("approved", "")
+
+
 def test_a_deleted_account_voids_the_unfulfilled_grants_for_it(
     program, activate, make_member, judged, staff
 ):
