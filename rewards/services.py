@@ -178,6 +178,19 @@ def _locked(grant: Grant) -> Grant:
     return Grant.objects.select_for_update().get(pk=grant.pk)
 
 
+def _grant_move(grant: Grant, *, to: str, by: User | None, now: datetime | None) -> Grant:
+    """One grant, locked, to `approved` or `fulfilled`: the state, who and when (the
+    `<state>_at` / `<state>_by` fields), its event, the member's list refreshed."""
+    grant.state = to
+    setattr(grant, f"{to}_at", now or timezone.now())
+    setattr(grant, f"{to}_by", by)
+    grant.save(update_fields=["state", f"{to}_at", f"{to}_by"])
+    grant_event(grant, to)
+    versions_bump_after_commit(member_ids=[grant.member_id])
+    logger.info("reward %s grant=%s by=%s", to, grant.pk, by.pk if by else "-")
+    return grant
+
+
 @transaction.atomic
 def grant_approve(*, grant: Grant, by: User | None = None, now: datetime | None = None) -> Grant:
     """Approve a pending grant (staff by hand, or the job when its hold ended).
@@ -189,14 +202,7 @@ def grant_approve(*, grant: Grant, by: User | None = None, now: datetime | None 
         raise GrantVoided
     if grant.state != Grant.State.PENDING:
         return grant
-    grant.state = Grant.State.APPROVED
-    grant.approved_at = now or timezone.now()
-    grant.approved_by = by
-    grant.save(update_fields=["state", "approved_at", "approved_by"])
-    grant_event(grant, "approved")
-    versions_bump_after_commit(member_ids=[grant.member_id])
-    logger.info("reward approved grant=%s by=%s", grant.pk, by.pk if by else "job")
-    return grant
+    return _grant_move(grant, to="approved", by=by, now=now)
 
 
 @transaction.atomic
@@ -213,14 +219,7 @@ def grant_fulfil(*, grant: Grant, by: User | None = None, now: datetime | None =
         raise GrantNotApproved
     if grant_on_hold(grant=grant):
         raise GrantOnHold
-    grant.state = Grant.State.FULFILLED
-    grant.fulfilled_at = now or timezone.now()
-    grant.fulfilled_by = by
-    grant.save(update_fields=["state", "fulfilled_at", "fulfilled_by"])
-    grant_event(grant, "fulfilled")
-    versions_bump_after_commit(member_ids=[grant.member_id])
-    logger.info("reward fulfilled grant=%s by=%s", grant.pk, by.pk if by else "-")
-    return grant
+    return _grant_move(grant, to="fulfilled", by=by, now=now)
 
 
 @transaction.atomic
