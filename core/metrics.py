@@ -45,6 +45,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from core.errors import DomainError
@@ -131,6 +132,16 @@ def outcomes_counted(counter: Counter, *, success: str) -> Callable[[Function], 
 
 
 _scrape_collectors: list[Callable[[], Iterable]] = []
+
+
+def gauge_by_label(
+    name: str, documentation: str, label: str, counts: dict[str, float]
+) -> GaugeMetricFamily:
+    """A scrape-time gauge with one sample per `label` value: `counts` {value: figure}."""
+    gauge = GaugeMetricFamily(name, documentation, labels=[label])
+    for value, figure in counts.items():
+        gauge.add_metric([value], figure)
+    return gauge
 
 
 def scrape_collector_register(collect: Callable[[], Iterable]) -> None:

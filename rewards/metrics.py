@@ -8,15 +8,14 @@ from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 
+from core.metrics import gauge_by_label
 from rewards.selectors import grants_count_by_state
 
 
 def grants_collect() -> Iterator[GaugeMetricFamily]:
-    grants = GaugeMetricFamily(
+    yield gauge_by_label(
         "referral_reward_grants",
         "Reward grants in the ledger by state (pending, approved, fulfilled, voided).",
-        labels=["state"],
+        "state",
+        grants_count_by_state(),
     )
-    for state, count in grants_count_by_state().items():
-        grants.add_metric([state], count)
-    yield grants

@@ -11,30 +11,26 @@ from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 
+from core.metrics import gauge_by_label
 from webhooks.selectors import delivery_figures
 
 
 def delivery_collect() -> Iterator[GaugeMetricFamily]:
     figures = delivery_figures()
-    messages = GaugeMetricFamily(
+    yield gauge_by_label(
         "referral_webhook_messages",
         "Webhook messages in the kept log by state (pending, delivered, failed).",
-        labels=["state"],
+        "state",
+        figures.messages,
     )
-    for state, count in figures.messages.items():
-        messages.add_metric([state], count)
-    endpoints = GaugeMetricFamily(
+    yield gauge_by_label(
         "referral_webhook_endpoints",
         "Webhook endpoints by status (enabled, disabled_staff, disabled_failing).",
-        labels=["status"],
+        "status",
+        figures.endpoints,
     )
-    for status, count in figures.endpoints.items():
-        endpoints.add_metric([status], count)
-    overdue = GaugeMetricFamily(
+    yield GaugeMetricFamily(
         "referral_webhook_overdue_seconds",
         "How late the most overdue pending webhook try is, in seconds (0: none).",
+        value=figures.overdue_seconds,
     )
-    overdue.add_metric([], figures.overdue_seconds)
-    yield messages
-    yield endpoints
-    yield overdue
