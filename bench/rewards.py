@@ -1,6 +1,6 @@
 """What the rewards program adds to an activation: the same activations with and without it.
 
-    .venv/bin/python -m bench.rewards [--count 500] [--rounds 5]
+    .venv/bin/python -m bench.rewards [--count 500] [--rounds 5] [--database NAME]
 
 One process, one connection to PostgreSQL, as an app process has. Each round is
 `--count` activations (`profiles.services.invite_activate`, fresh members into
@@ -86,9 +86,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500, help="activations per round and mode")
     parser.add_argument("--rounds", type=int, default=5)
+    # Several people bench one machine: each their own database, else one run drops
+    # another's mid-round.
+    parser.add_argument("--database", default=DATABASE, help="this run's database (dropped first)")
     args = parser.parse_args()
 
-    database_url = recreate_database(DATABASE)
+    database_url = recreate_database(args.database)
     django_setup(database_url)
     from django.db import connection
 
