@@ -1,8 +1,10 @@
 """Who hears of an event: handlers registered by the apps above `events`.
 
 `handler_register(fn)` (from an AppConfig.ready(), e.g. webhooks') adds `fn(event)`
-to what the dispatch job runs for every event. Delivery is at least once: a
-handler that raises makes the whole dispatch retry later, and a worker killed
+to what the dispatch job runs for every event. One job carries the events of one
+write (an activation's three, say), handed over in the order published. Delivery
+is at least once: a handler that raises makes the whole job retry later (its
+other events are handled first, and all of them run again), and a worker killed
 mid-dispatch has it run again, so every handler must be idempotent (key its
 work on `event.id`). Handlers should be quick: queue their own jobs for slow work.
 """
@@ -35,24 +37,32 @@ def handlers() -> tuple[Handler, ...]:
     return tuple(_handlers)
 
 
-def event_dispatch(*, event_id: str) -> int:
-    """Hand one event to every handler; returns how many ran.
+def events_dispatch(*, event_ids: list[str]) -> int:
+    """Hand each event, in the order given (the order published), to every handler;
+    returns how many handler runs there were.
 
-    Every handler runs even if an earlier one failed; the first failure is then
-    raised, so the job is retried (the handlers that succeeded run again: idempotent).
+    One dispatch job carries every event of one write (events/services.py), so a
+    failure must not keep the job's other events from their handlers: every event
+    and every handler runs even if an earlier one failed; the first failure is then
+    raised, so the job is retried (the runs that succeeded happen again: idempotent).
     An event purged meanwhile (retention) is skipped.
     """
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None:
-        logger.warning("event dispatch: event %s is gone", event_id)
-        return 0
+    # One query for all; keyed by the ids as the job carries them (text).
+    events = {str(pk): event for pk, event in Event.objects.in_bulk(event_ids).items()}
     failure: Exception | None = None
-    for handler in handlers():
-        try:
-            handler(event)
-        except Exception as error:  # noqa: BLE001 - re-raised below, after the others ran
-            logger.exception("event handler %s failed on %s", handler, event)
-            failure = failure or error
+    ran = 0
+    for event_id in event_ids:
+        event = events.get(event_id)
+        if event is None:
+            logger.warning("event dispatch: event %s is gone", event_id)
+            continue
+        for handler in handlers():
+            ran += 1
+            try:
+                handler(event)
+            except Exception as error:  # noqa: BLE001 - re-raised below, after the others ran
+                logger.exception("event handler %s failed on %s", handler, event)
+                failure = failure or error
     if failure is not None:
         raise failure
-    return len(_handlers)
+    return ran

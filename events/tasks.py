@@ -23,8 +23,16 @@ PURGE_BATCH = 5000
 
 
 @app.task(name="events.dispatch", queue="events", retry=DISPATCH_RETRY)
-def event_dispatch(*, event_id: str) -> None:
-    dispatch.event_dispatch(event_id=event_id)
+def event_dispatch(*, event_ids: list[str] | None = None, event_id: str | None = None) -> None:
+    """The events of one write, `event_ids` in the order published (events/services.py).
+
+    Both arguments are taken on purpose. `event_id` (one event) is what jobs queued
+    before a write's events shared one job carry: such jobs may still wait in the
+    queue across a deploy (or be retried from a failure), so they must still run;
+    drop it only once no job of that shape can be left in any queue.
+    """
+    ids = [*(event_ids or ()), *([event_id] if event_id else [])]
+    dispatch.events_dispatch(event_ids=ids)
 
 
 # Every 5 seconds (the sixth cron field is seconds): a job whose worker stopped

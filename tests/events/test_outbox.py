@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from events import dispatch
 from events.models import Event
 from events.payloads import e164, iso_utc
-from events.services import event_publish, events_together
+from events.services import event_publish, events_publish, events_together
 from tests.fakes.worker import ROOT
 
 pytestmark = [pytest.mark.django_db]
@@ -39,30 +39,63 @@ def test_publishing_writes_the_event_and_queues_its_dispatch_in_one_statement(
     assert str(event.pk) in _dispatch_jobs()
 
 
-def test_dispatch_runs_every_handler_and_then_raises_the_first_failure():
-    seen: list[str] = []
+def test_dispatch_hands_every_event_to_every_handler_in_order_then_raises_the_first_failure():
+    seen: list[tuple[str, str]] = []
 
     def failing(event: Event) -> None:
-        seen.append("failing")
-        raise ValueError("receiver down")
+        seen.append(("failing", event.type))
+        if event.type == "reward.created":
+            raise ValueError("receiver down")
 
     def other(event: Event) -> None:
-        seen.append(event.type)
+        seen.append(("other", event.type))
 
     dispatch.handler_register(failing)
     dispatch.handler_register(other)
     dispatch.handler_register(other)  # twice is once
     try:
-        event = event_publish(type="member.created", data={})
+        events = events_publish(
+            events=[("referral.activated", {}), ("reward.created", {}), ("member.updated", {})]
+        )
+        gone = "00000000-0000-0000-0000-000000000000"  # purged meanwhile: skipped
+        ids = [str(events[0].pk), gone, *(str(e.pk) for e in events[1:])]
         with pytest.raises(ValueError, match="receiver down"):
-            dispatch.event_dispatch(event_id=str(event.pk))
+            dispatch.events_dispatch(event_ids=ids)
     finally:
         dispatch.handler_unregister(failing)
         dispatch.handler_unregister(other)
 
-    assert seen == ["failing", "member.created"]
-    # A purged event is skipped, not an error.
-    assert dispatch.event_dispatch(event_id="00000000-0000-0000-0000-000000000000") == 0
+    # The failure on the second event kept neither its other handler nor the third
+    # event from running; the job is retried only then.
+    assert seen == [
+        ("failing", "referral.activated"),
+        ("other", "referral.activated"),
+        ("failing", "reward.created"),
+        ("other", "reward.created"),
+        ("failing", "member.updated"),
+        ("other", "member.updated"),
+    ]
+    assert dispatch.events_dispatch(event_ids=[gone]) == 0
+
+
+def test_a_job_queued_with_the_old_single_event_argument_still_dispatches():
+    """Jobs queued before one job carried a write's events (`event_id=`) may still
+    wait in the queue after a deploy: the task takes both shapes."""
+    from events.tasks import event_dispatch
+
+    seen: list[str] = []
+
+    def handler(event: Event) -> None:
+        seen.append(str(event.pk))
+
+    dispatch.handler_register(handler)
+    try:
+        old, new = event_publish(type="member.created", data={}), event_publish(type="x.y", data={})
+        event_dispatch(event_id=str(old.pk))
+        event_dispatch(event_ids=[str(new.pk)])
+    finally:
+        dispatch.handler_unregister(handler)
+    assert seen == [str(old.pk), str(new.pk)]
 
 
 def test_payload_times_are_utc_and_phones_e164():
