@@ -36,7 +36,7 @@ FROM generate_series(1, %(count)s) AS i,
 """
 JOBS_SQL = """
 INSERT INTO procrastinate_jobs (queue_name, task_name, args)
-SELECT 'events', 'events.dispatch', jsonb_build_object('event_id', i::text)
+SELECT 'events', 'events.dispatch', jsonb_build_object('event_ids', jsonb_build_array(i::text))
 FROM generate_series(1, %(count)s) AS i
 """
 

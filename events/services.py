@@ -1,5 +1,6 @@
 """Writes of the outbox: publishing an event in the transaction of its change."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,6 +12,11 @@ from procrastinate.tasks import Task
 
 from core.db import rows_insert
 from events.models import Event
+
+# Events a dispatch job carries at most. A write of more (a judging raising many
+# flags) gets several jobs, so that workers share them and a failing handler retries
+# a bounded part of it; an activation's 3 events are one job.
+EVENTS_PER_JOB = 50
 
 # Events published inside `events_together`, not written yet (None: outside one).
 _together: ContextVar[list[Event] | None] = ContextVar("events_together", default=None)
@@ -40,13 +46,19 @@ def event_publish(*, type: str, data: dict[str, Any]) -> Event:  # noqa: A002 - 
 
 def events_publish(*, events: list[tuple[str, dict[str, Any]]]) -> list[Event]:
     """Several events of one change at once, `(type, data)` each: one statement on
-    PostgreSQL (the rows and their jobs), however many there are."""
+    PostgreSQL (the rows and one dispatch job for all), however many there are."""
     return _events_write([Event(type=type_, data=data) for type_, data in events])
 
 
 def _events_write(rows: list[Event]) -> list[Event]:
-    """The event rows and a dispatch job for each: one statement on PostgreSQL's queue,
-    two through procrastinate's own API elsewhere (the inline queue of `make run`)."""
+    """The event rows and one dispatch job for all of them (`event_ids`, in the order
+    published; one per EVENTS_PER_JOB): one statement on PostgreSQL's queue, two
+    through procrastinate's own API elsewhere (the inline queue of `make run`).
+
+    One job per write, not per event: an activation with the rewards program
+    publishes three events, and each job row costs 7 indexes, a trigger writing
+    procrastinate_events and a NOTIFY (docs/benchmarks.md).
+    """
     from events.tasks import event_dispatch
 
     if not rows:
@@ -56,20 +68,24 @@ def _events_write(rows: list[Event]) -> list[Event]:
         return rows
     with transaction.atomic(savepoint=False):
         rows_insert(rows)
-        event_dispatch.batch_defer(*({"event_id": str(row.pk)} for row in rows))
+        event_dispatch.batch_defer(*_jobs_args(rows))
     return rows
 
 
 def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
-    """INSERT the events and queue their dispatch jobs in one statement (PostgreSQL).
+    """INSERT the events and queue their dispatch job in one statement (PostgreSQL):
+    one job for up to EVENTS_PER_JOB events, `event_dispatch(event_ids=[...])`.
 
     Every activation publishes through here (bench/activations.py): procrastinate's
-    `batch_defer` would cost a second round trip and, in Python, more than the
-    INSERT itself. The jobs are made by the function it calls itself,
+    `defer` would cost a second round trip and, in Python, more than the INSERT
+    itself. The jobs are made by the function it calls itself,
     `procrastinate_defer_jobs_v1` (a versioned part of procrastinate's schema,
     kept across its releases), with the task's own queue, name, priority and locks
-    and the arguments `event_dispatch(event_id=...)` takes, so a worker cannot tell
-    them from jobs `defer()` queued (tests/events/test_outbox.py compares them).
+    and the arguments the task takes, so a worker cannot tell them from jobs
+    `defer()` queued (tests/events/test_outbox.py compares them). The ids are made
+    here (not by the database), so the jobs' arguments are one parameter that keeps
+    the order published; one statement still writes the rows and the jobs, so
+    neither commits without the other.
     """
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per read
     quote = db.ops.quote_name
@@ -78,26 +94,35 @@ def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
     params: list[Any] = []
     for row in rows:
         params += [f.get_db_prep_save(getattr(row, f.attname), db) for f in fields]
+    # A data-modifying WITH runs to completion whether or not the query reads it.
     sql = f"""
         WITH event AS (
             INSERT INTO {quote(Event._meta.db_table)} ({", ".join(quote(f.column) for f in fields)})
-            VALUES {", ".join([one] * len(rows))} RETURNING id
+            VALUES {", ".join([one] * len(rows))}
         )
         SELECT procrastinate_defer_jobs_v1(ARRAY(
-            SELECT ROW(%s, %s, %s, %s, %s, jsonb_build_object('event_id', id::text), NULL)
-                   ::procrastinate_job_to_defer_v1
-            FROM event
+            SELECT ROW(%s, %s, %s, %s, %s, args, NULL)::procrastinate_job_to_defer_v1
+            FROM jsonb_array_elements(%s::jsonb) AS args
         ))
     """  # noqa: S608 - the table name is ours, values are parameters
     params += [task.queue, task.name, task.priority, task.lock, task.queueing_lock]
+    params.append(json.dumps(_jobs_args(rows)))
     with db.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _jobs_args(rows: list[Event]) -> list[dict[str, list[str]]]:
+    """The dispatch jobs' arguments for these events, EVENTS_PER_JOB a job."""
+    ids = [str(row.pk) for row in rows]
+    return [
+        {"event_ids": ids[at : at + EVENTS_PER_JOB]} for at in range(0, len(ids), EVENTS_PER_JOB)
+    ]
 
 
 @contextmanager
 def events_together() -> Iterator[None]:
     """Write every event published inside the block when it ends, in one statement
-    for all (as `events_publish`), instead of one for each.
+    and one dispatch job for all (as `events_publish`), instead of one for each.
 
     For a change whose parts publish separately (an activation and the grants its
     receivers add). Open it inside the change's transaction: the events are written

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -19,12 +20,14 @@ from tests.fakes.worker import ROOT
 pytestmark = [pytest.mark.django_db]
 
 
-def _dispatch_jobs() -> list[str]:
+def _dispatch_jobs() -> list[list[str]]:
+    """The events each dispatch job carries, oldest job first."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT args->>'event_id' FROM procrastinate_jobs WHERE task_name = 'events.dispatch'"
+            "SELECT args->'event_ids' FROM procrastinate_jobs WHERE task_name = 'events.dispatch'"
+            " ORDER BY id"
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [json.loads(row[0]) for row in cursor.fetchall()]
 
 
 @pytest.mark.postgres
@@ -36,7 +39,7 @@ def test_publishing_writes_the_event_and_queues_its_dispatch_in_one_statement(
 
     stored = Event.objects.get(pk=event.pk)
     assert (stored.type, stored.data) == ("member.created", {"member_id": 7})
-    assert str(event.pk) in _dispatch_jobs()
+    assert _dispatch_jobs()[-1] == [str(event.pk)]
 
 
 def test_dispatch_hands_every_event_to_every_handler_in_order_then_raises_the_first_failure():
@@ -112,8 +115,9 @@ INLINE_SCRIPT = textwrap.dedent(
     import django
     django.setup()
     from django.db import transaction
+    from procrastinate.contrib.django import app
     from events.dispatch import handler_register
-    from events.services import event_publish
+    from events.services import event_publish, events_publish
 
     done = threading.Event()
     seen = []
@@ -131,15 +135,18 @@ INLINE_SCRIPT = textwrap.dedent(
     except RuntimeError:
         pass
     with transaction.atomic():
-        event_publish(type="member.created", data={})
+        events_publish(events=[("member.updated", {}), ("member.created", {})])
         assert not seen, "ran before the commit"
     assert done.wait(10), "the job did not run"
-    print(seen)
+    jobs = [job for job in app.connector.jobs.values() if job["status"] != "held"]
+    print(seen, [len(job["args"]["event_ids"]) for job in jobs])
     """
 )
 
 
-def test_without_postgresql_jobs_run_inline_after_the_commit_and_never_after_a_rollback(tmp_path):
+def test_without_postgresql_a_writes_events_run_inline_in_one_job_after_commit_never_rollback(
+    tmp_path,
+):
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -155,7 +162,7 @@ def test_without_postgresql_jobs_run_inline_after_the_commit_and_never_after_a_r
     result = run("-c", INLINE_SCRIPT)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['member.created']"
+    assert result.stdout.strip() == "['member.updated', 'member.created'] [2]"
 
 
 @pytest.mark.postgres
@@ -174,14 +181,15 @@ def test_a_job_queued_inside_a_worker_job_joins_that_jobs_transaction():
             raise RuntimeError("the job fails after publishing")
         assert len(_dispatch_jobs()) == before
         with transaction.atomic():
-            event_publish(type="fraud_flag.raised", data={})
-        assert len(_dispatch_jobs()) == before + 1
+            event = event_publish(type="fraud_flag.raised", data={})
+        assert _dispatch_jobs()[before:] == [[str(event.pk)]]
 
 
 @pytest.mark.postgres
 def test_events_published_together_are_written_when_the_block_ends(
     django_assert_num_queries,
 ):
+    before = len(_dispatch_jobs())
     with transaction.atomic(), events_together():
         with django_assert_num_queries(0):
             first = event_publish(type="referral.activated", data={"member_id": 1})
@@ -194,7 +202,45 @@ def test_events_published_together_are_written_when_the_block_ends(
         "reward.created",
         "reward.created",
     ]
-    assert {str(pk) for pk in ids} <= set(_dispatch_jobs())
+    # One dispatch job for the three, in the order published.
+    assert _dispatch_jobs()[before:] == [[str(pk) for pk in ids]]
+
+
+@pytest.mark.postgres
+def test_an_activation_with_the_rewards_program_queues_one_dispatch_job_for_its_three_events(
+    make_member,
+):
+    from profiles.services import invite_activate
+    from rewards.services import program_set
+
+    program_set(referrer_amount=100, friend_amount=50, unit="points", hold_days=0)
+    inviter, friend = make_member(), make_member()
+    before = len(_dispatch_jobs())
+    invite_activate(user=friend, code=inviter.invite_code)
+
+    (job,) = _dispatch_jobs()[before:]
+    events = Event.objects.in_bulk(job)
+    assert [events[uuid.UUID(pk)].type for pk in job] == [
+        "referral.activated",
+        "reward.created",
+        "reward.created",
+    ]
+
+
+@pytest.mark.postgres
+def test_a_write_of_many_events_shares_them_out_over_jobs_of_at_most_events_per_job(
+    django_assert_num_queries,
+):
+    """A judging raising many flags: jobs that workers share, each a bounded retry."""
+    from events.services import EVENTS_PER_JOB
+
+    before = len(_dispatch_jobs())
+    with transaction.atomic(), django_assert_num_queries(1):
+        events = events_publish(events=[("fraud_flag.raised", {"n": n}) for n in range(101)])
+
+    jobs = _dispatch_jobs()[before:]
+    assert [len(job) for job in jobs] == [EVENTS_PER_JOB, EVENTS_PER_JOB, 101 - 2 * EVENTS_PER_JOB]
+    assert sum(jobs, []) == [str(event.pk) for event in events]
 
 
 @pytest.mark.postgres
@@ -226,8 +272,9 @@ def test_a_nested_events_together_joins_the_outer_one():
 def test_the_dispatch_jobs_written_with_the_events_are_those_defer_queues():
     from events.tasks import event_dispatch
 
-    event = event_publish(type="member.created", data={})
-    event_dispatch.defer(event_id="00000000-0000-0000-0000-000000000000")
+    events = events_publish(events=[("member.created", {}), ("member.updated", {})])
+    ids = [str(event.pk) for event in events]
+    event_dispatch.defer(event_ids=ids)
     columns = "queue_name, task_name, priority, lock, queueing_lock, scheduled_at, status, attempts"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -236,6 +283,5 @@ def test_the_dispatch_jobs_written_with_the_events_are_those_defer_queues():
             " ORDER BY id"
         )
         ours, deferred = cursor.fetchall()[-2:]
-    assert json.loads(ours[0]) == {"event_id": str(event.pk)}
-    assert json.loads(deferred[0]) == {"event_id": "00000000-0000-0000-0000-000000000000"}
+    assert json.loads(ours[0]) == json.loads(deferred[0]) == {"event_ids": ids}
     assert ours[1:] == deferred[1:]

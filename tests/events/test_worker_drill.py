@@ -1,5 +1,6 @@
 """Real worker processes on PostgreSQL: killed mid-job, two at once, rollbacks."""
 
+import json
 import time
 
 import pytest
@@ -39,10 +40,10 @@ def test_a_rolled_back_change_queues_nothing_and_a_committed_one_queues_its_disp
     assert _jobs() == before + 1
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT args->>'event_id' FROM procrastinate_jobs WHERE task_name = 'events.dispatch' "
+            "SELECT args->'event_ids' FROM procrastinate_jobs WHERE task_name = 'events.dispatch' "
             "ORDER BY id DESC LIMIT 1"
         )
-        assert cursor.fetchone()[0] == str(event.pk)
+        assert json.loads(cursor.fetchone()[0]) == [str(event.pk)]
 
 
 def test_a_killed_workers_job_runs_again_on_a_new_worker_and_two_workers_never_share_one(

@@ -1,7 +1,9 @@
 """Webhooks through real queue workers on PostgreSQL and a real local receiver:
 the outbox's event, signed, retried, surviving a worker killed mid-delivery."""
 
+import json
 import time
+from uuid import UUID
 
 import pytest
 from django.db import transaction
@@ -102,3 +104,44 @@ def test_an_activation_reaches_the_endpoint_with_the_documented_fields(
     assert (data["member_id"], data["inviter_id"]) == (friend.pk, inviter.pk)
     assert (data["phone"], data["inviter_phone"]) == (str(friend.phone), str(inviter.phone))
     assert data["invite_code"] == inviter.invite_code and data["activated_at"].endswith("Z")
+
+
+def test_an_activation_with_the_program_delivers_its_three_events_from_one_job_in_order(
+    queue_workers, receiver, make_member
+):
+    """The activation and its two grants publish three events in one write: one
+    dispatch job carries them (events/services.py), and the worker hands each to the
+    fan-out in the order published, so all three arrive, in that order."""
+    from django.db import connection
+
+    from events.models import Event
+    from profiles.services import invite_activate
+    from rewards.services import program_set
+
+    program_set(referrer_amount=100, friend_amount=50, unit="points", hold_days=0)
+    services.endpoint_create(url=receiver.url, event_types="*")
+    inviter, friend = make_member(), make_member()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")  # the members' own events
+        invite_activate(user=friend, code=inviter.invite_code)
+        cursor.execute("SELECT args FROM procrastinate_jobs WHERE task_name = 'events.dispatch'")
+        (job,) = cursor.fetchall()
+    ids = json.loads(job[0])["event_ids"]
+    events = Event.objects.in_bulk(ids)
+    assert [events[UUID(pk)].type for pk in ids] == [
+        "referral.activated",
+        "reward.created",
+        "reward.created",
+    ]
+    queue_workers.start(env=WORKER_ENV)
+
+    # Other jobs' events may arrive in between (the judging and approval the activation
+    # sets off, with no hold): only these three count, and in this order.
+    def arrived() -> list[str]:
+        return [
+            d.headers["webhook-id"] for d in receiver.received if d.headers["webhook-id"] in ids
+        ]
+
+    wait_for(lambda: len(arrived()) >= 3)
+    assert arrived() == ids
+    wait_for(lambda: Message.objects.filter(event_id__in=ids, state="delivered").count() == 3)
