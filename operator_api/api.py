@@ -188,7 +188,11 @@ class RewardsView(OperatorView):
         summary="Rewards, newest first (e.g. the approved ones to pay out)",
         parameters=[
             OpenApiParameter("state", str, enum=["pending", "approved", "fulfilled", "voided"]),
-            OpenApiParameter("page", int, description="Page number, from 1."),
+            OpenApiParameter(
+                "page",
+                int,
+                description="Page number, from 1; past the last page, no results.",
+            ),
         ],
         examples=[
             OpenApiExample(
@@ -212,8 +216,16 @@ class RewardsView(OperatorView):
         query.is_valid(raise_exception=True)
         grants = grants_list(state=query.validated_data.get("state"))
         # By ids first: a late page never builds the rows it skips (rewards.selectors).
-        page = grants_page(grants, number=query.validated_data["page"], per_page=REWARDS_PAGE_SIZE)
+        # Past the last page: no rows (a script paging until an empty page stops there),
+        # and `previous` leads back to the last page that has some.
+        page = grants_page(
+            grants,
+            number=query.validated_data["page"],
+            per_page=REWARDS_PAGE_SIZE,
+            past_end_empty=True,
+        )
         paginator = page.paginator
+        previous = min(page.number - 1, paginator.num_pages) if page.number > 1 else None
 
         def url(number: int) -> str:
             return replace_query_param(request.build_absolute_uri(), "page", number)
@@ -222,7 +234,7 @@ class RewardsView(OperatorView):
             {
                 "count": paginator.count,
                 "next": url(page.next_page_number()) if page.has_next() else None,
-                "previous": url(page.previous_page_number()) if page.has_previous() else None,
+                "previous": url(previous) if previous else None,
                 "results": [OperatorRewardSerializer.represent(g) for g in page.object_list],
             }
         )

@@ -471,12 +471,22 @@ def grants_queue_page(*, queue: str, number: object, per_page: int) -> Page:
     return page
 
 
-def grants_page(grants: QuerySet[Grant], *, number: object, per_page: int) -> Page:
-    """Page `number` of `grants` (out of range: the last) in two steps: the page's ids
-    (what an index answers, however far the page), then those rows with the member
-    and the referral. One query with the joins would build every row the OFFSET
-    skips; the count is exact either way."""
-    page = Paginator(grants.values_list("pk", flat=True), per_page).get_page(number)
+def grants_page(
+    grants: QuerySet[Grant], *, number: object, per_page: int, past_end_empty: bool = False
+) -> Page:
+    """Page `number` of `grants` in two steps: the page's ids (what an index answers,
+    however far the page), then those rows with the member and the referral. One
+    query with the joins would build every row the OFFSET skips; the count is exact
+    either way.
+
+    Out of range: the last page (a screen), or with `past_end_empty` (an API that
+    scripts walk until a page comes back empty) a page of its own number with no
+    rows, so such a walk ends instead of reading the last page forever.
+    """
+    paginator = Paginator(grants.values_list("pk", flat=True), per_page)
+    if past_end_empty and isinstance(number, int) and number > max(paginator.num_pages, 1):
+        return Page([], number, paginator)
+    page = paginator.get_page(number)
     ids = list(page.object_list)
     rows = grants.filter(pk__in=ids).select_related("member", "referral")
     by_pk = {grant.pk: grant for grant in rows}

@@ -105,3 +105,25 @@ def test_a_later_page_skips_over_ids_alone(operator, make_member):
     assert [row["id"] for row in body["results"]] == [g.pk for g in reversed(grants[:3])]
     (skipping,) = [q["sql"] for q in queries if "OFFSET" in q["sql"]]
     assert "JOIN" not in skipping and "fraud_fraudflag" not in skipping
+
+
+@pytest.mark.django_db
+def test_paging_past_the_last_page_ends_with_no_results(operator, make_member):
+    # A payout script walks pages until one comes back empty: past the end it must get
+    # none (before, the last page again, forever), and `previous` leads back to it.
+    from operator_api.api import REWARDS_PAGE_SIZE
+    from tests.staff_console.test_rewards import ledger_of
+
+    ledger_of(make_member(), REWARDS_PAGE_SIZE + 3)
+    last = operator.get(REWARDS_URL, {"state": "approved", "page": 2}).json()
+    assert len(last["results"]) == 3 and last["next"] is None
+    for number in (3, 40):
+        past = operator.get(REWARDS_URL, {"state": "approved", "page": number})
+        assert past.status_code == 200
+        body = past.json()
+        assert body["results"] == [] and body["next"] is None
+        assert body["count"] == REWARDS_PAGE_SIZE + 3
+        assert "page=2" in body["previous"]
+    nothing = operator.get(REWARDS_URL, {"state": "fulfilled", "page": 2}).json()
+    assert (nothing["count"], nothing["results"], nothing["next"]) == (0, [], None)
+    assert "page=1" in nothing["previous"]  # page 1 always exists, empty or not
