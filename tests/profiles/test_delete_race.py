@@ -9,6 +9,9 @@ from events.models import Event
 from profiles.models import MemberDeletion, User
 from tests.conftest import run_in_parallel
 
+# Parallel connections and row locks: SQLite (one writer, one connection in tests) cannot.
+pytestmark = pytest.mark.postgres
+
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_deletions_delete_once_and_never_answer_500(make_member):
