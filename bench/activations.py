@@ -1,6 +1,7 @@
 """Activations per second into disjoint inviters, with 1, 2 and 4 processes.
 
     .venv/bin/python -m bench.activations [--count 2000] [--rounds 3] [--processes 1,2,4] [--no-program]
+        [--database NAME]
 
 Each activation is `profiles.services.invite_activate` as the views call it: a
 fresh member enters the code of an inviter nobody else uses (every inviter the
@@ -127,10 +128,13 @@ def main() -> None:
     parser.add_argument(
         "--no-program", action="store_true", help="measure without a rewards program"
     )
+    # Several people bench one machine: each their own database, else one run drops
+    # another's mid-round.
+    parser.add_argument("--database", default=DATABASE, help="this run's database (dropped first)")
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
 
-    database_url = recreate_database(DATABASE)
+    database_url = recreate_database(args.database)
     django_setup(database_url)
     from profiles.models import User
     from rewards.models import Grant
