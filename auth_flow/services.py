@@ -45,7 +45,12 @@ from auth_flow.sms import (
     mask_phone,
     sms_send,
 )
-from auth_flow.sms.budgets import budget_give_back, budget_take
+from auth_flow.sms.budgets import (
+    budget_give_back,
+    budget_take,
+    budget_take_judge,
+    budget_take_sql,
+)
 from auth_flow.sms.guards import phone_check
 from core.db import advisory_lock, advisory_lock_ids, advisory_lock_sql, release_connection
 from core.errors import DomainError
@@ -121,19 +126,23 @@ def challenge_issue(
     token = secrets.token_urlsafe(24)
     device = device_token_verify(token=device_token, phone=phone)
     try:
+        # After the challenge's commit, so a throttled request never touches the budgets.
+        # A valid device token draws on the device holders' budget (budgets.py).
         challenge = _challenge_create(
-            phone=phone, ip=ip, code=code, token=token, device=device, cooldown=not by_sms
+            phone=phone,
+            ip=ip,
+            code=code,
+            token=token,
+            device=device,
+            cooldown=not by_sms,
+            budget_country_code=country_code,
         )
     except ChallengeThrottled:
         if by_sms:
             _sms_fallback_release(previous=previous)
         raise
     try:
-        # After the challenge's commit, so a throttled request never touches the budgets.
-        # A valid device token draws on the device holders' budget (budgets.py).
-        budget_take(
-            phone=phone, country_code=country_code, device=bool(device), now=challenge.created_at
-        )
+        challenge.budget_judge()
     except SmsBudgetExhausted:
         _challenge_void(challenge=challenge)
         if by_sms:
@@ -209,11 +218,56 @@ def _sms_fallback_release(*, previous: str) -> None:
     Challenge.objects.filter(token_hash=challenge_token_hash(previous)).update(sms_fallback_at=None)
 
 
+@dataclass
+class ChallengeCreated:
+    """A challenge just recorded: what the rest of a code request needs of it (an ORM
+    instance cost more CPU to build than the statements that wrote it)."""
+
+    pk: int
+    phone: str
+    device: str
+    created_at: datetime
+    # Taking the SMS budgets, if asked for: PostgreSQL's answer (NULL when every
+    # budget gave a unit) once it rode along with the insert, or None to take
+    # them now (SQLite).
+    budget: tuple[int, list | None] | None = None
+
+    def budget_judge(self) -> None:
+        """Raise SmsBudgetExhausted unless the budgets asked for gave their units."""
+        if self.budget is None:
+            return
+        country_code, refusal = self.budget
+        device = bool(self.device)
+        if connection.vendor != "postgresql":
+            budget_take(
+                phone=self.phone, country_code=country_code, device=device, now=self.created_at
+            )
+            return
+        budget_take_judge(
+            refusal,
+            phone=self.phone,
+            country_code=country_code,
+            device=device,
+            now=self.created_at,
+        )
+
+
 def _challenge_create(
-    *, phone: str, ip: str, code: str, token: str, device: str = "", cooldown: bool = True
-) -> Challenge:
+    *,
+    phone: str,
+    ip: str,
+    code: str,
+    token: str,
+    device: str = "",
+    cooldown: bool = True,
+    budget_country_code: int | None = None,
+) -> ChallengeCreated:
     """Check the requester's limits and record its code, holding the phone's and the
-    IP's locks (phone before IP, always: a fixed order cannot deadlock)."""
+    IP's locks (phone before IP, always: a fixed order cannot deadlock).
+
+    With `budget_country_code` the send's SMS budgets are taken too, once the code is
+    committed (on PostgreSQL in the same round trip, its own transaction); the
+    returned challenge's budget_judge() says whether they gave their units."""
     fields = {
         "phone": phone,
         "ip": ip,
@@ -223,16 +277,22 @@ def _challenge_create(
         "attempts_left": settings.OTP_MAX_ATTEMPTS,
     }
     if connection.vendor == "postgresql":
-        challenge = _challenge_create_batched(fields=fields, cooldown=cooldown)
+        challenge = _challenge_create_batched(
+            fields=fields, cooldown=cooldown, budget_country_code=budget_country_code
+        )
     else:
         challenge = _challenge_create_portable(fields=fields, cooldown=cooldown)
+        if budget_country_code is not None:
+            challenge.budget = (budget_country_code, None)
     logger.info("code requested phone=%s ip=%s", mask_phone(phone), ip)
     return challenge
 
 
 # The statements of a code request on PostgreSQL, sent as two round trips instead of
-# five (BEGIN, locks, limits | insert, COMMIT): every round trip in a burst waits for
-# the GIL among hundreds of threads, with the phone's and the IP's locks held.
+# six (BEGIN, locks, limits | insert, COMMIT, the budgets' take): every round trip in
+# a burst waits for the GIL among hundreds of threads, with the pooled connection
+# checked out (measured: a burst's requests waited for one longer than for anything
+# else before the send) and, before the COMMIT, the phone's and the IP's locks held.
 _CHALLENGE_TABLE = Challenge._meta.db_table
 # The requester's pool of codes and the IP's, newest first; tagged, since one row can
 # be in both. Two index reads (phone, created_at) and (ip, created_at).
@@ -249,7 +309,9 @@ _INSERT_SQL = (
 )
 
 
-def _challenge_create_batched(*, fields: dict, cooldown: bool) -> Challenge:
+def _challenge_create_batched(
+    *, fields: dict, cooldown: bool, budget_country_code: int | None
+) -> ChallengeCreated:
     # Outside any transaction (a request) this opens and commits its own; inside one
     # (a test, a caller's atomic block) it runs in that one, as the portable path does.
     own = not connection.in_atomic_block
@@ -273,13 +335,24 @@ def _challenge_create_batched(*, fields: dict, cooldown: bool) -> Challenge:
             now = timezone.now()
             _throttle_judge(rows=rows, phone=phone, now=now, cooldown=cooldown)
             expires_at = now + timedelta(seconds=settings.OTP_TTL)
-            cursor.execute(
-                _INSERT_SQL + ("; COMMIT" if own else ""),
-                [phone, ip, fields["code_hash"], fields["token_hash"], device]
-                + [fields["attempts_left"], Challenge.State.PENDING, now, expires_at]
-                + [Challenge.Delivery.PENDING],
-            )
+            sql = _INSERT_SQL + ("; COMMIT" if own else "")
+            params = [phone, ip, fields["code_hash"], fields["token_hash"], device]
+            params += [fields["attempts_left"], Challenge.State.PENDING, now, expires_at]
+            params += [Challenge.Delivery.PENDING]
+            if budget_country_code is not None:
+                # After the COMMIT: the take is its own transaction (budgets.py), and a
+                # failed insert never reaches it.
+                take_sql, take_params = budget_take_sql(
+                    phone=phone, country_code=budget_country_code, device=bool(device), now=now
+                )
+                sql, params = f"{sql}; {take_sql}", params + take_params
+            cursor.execute(sql, params)
             (pk,) = cursor.fetchone()
+            budget = None
+            if budget_country_code is not None:
+                while cursor.cursor.nextset():
+                    pass
+                budget = (budget_country_code, cursor.fetchone()[0])
         except BaseException:
             if own:
                 # Throttled, or the database failed: end the transaction (and its
@@ -287,18 +360,11 @@ def _challenge_create_batched(*, fields: dict, cooldown: bool) -> Challenge:
                 with contextlib.suppress(DatabaseError):
                     cursor.execute("ROLLBACK")
             raise
-    return Challenge(
-        pk=pk,
-        state=Challenge.State.PENDING,
-        created_at=now,
-        expires_at=expires_at,
-        delivery=Challenge.Delivery.PENDING,
-        **fields,
-    )
+    return ChallengeCreated(pk=pk, phone=phone, device=device, created_at=now, budget=budget)
 
 
 @transaction.atomic
-def _challenge_create_portable(*, fields: dict, cooldown: bool) -> Challenge:
+def _challenge_create_portable(*, fields: dict, cooldown: bool) -> ChallengeCreated:
     phone, ip, device = fields["phone"], fields["ip"], fields["device"]
     advisory_lock(f"challenge:phone:{phone}", f"challenge:ip:{ip}")
     now = timezone.now()
@@ -324,13 +390,14 @@ def _challenge_create_portable(*, fields: dict, cooldown: bool) -> Challenge:
     _throttle_judge(rows=tagged, phone=phone, now=now, cooldown=cooldown)
     # The requester's older codes stay valid here: if this send fails (provider
     # down, budget spent) the code already on the phone is the one it still has.
-    return Challenge.objects.create(
+    challenge = Challenge.objects.create(
         **fields, created_at=now, expires_at=now + timedelta(seconds=settings.OTP_TTL)
     )
+    return ChallengeCreated(pk=challenge.pk, phone=phone, device=device, created_at=now)
 
 
 def _delivery_sent(
-    *, challenge: Challenge, sent: SendResult, device: str = "", previous: str = ""
+    *, challenge: ChallengeCreated, sent: SendResult, device: str = "", previous: str = ""
 ) -> None:
     """Record the send and, now that the new code is on its way, void the requester's
     older ones: the challenge it names (`previous`) and its device's."""
@@ -365,7 +432,7 @@ def _delivery_sent(
 
 
 @transaction.atomic
-def _older_codes_replace(*, challenge: Challenge, mine: Q) -> None:
+def _older_codes_replace(*, challenge: ChallengeCreated, mine: Q) -> None:
     # The lock verification takes: an older code is not checked while it is being
     # replaced, and is checked against its committed state after.
     advisory_lock(f"challenge:phone:{challenge.phone}")
@@ -380,11 +447,11 @@ def _older_codes_replace(*, challenge: Challenge, mine: Q) -> None:
     ).exclude(pk=challenge.pk)
     # Codes those had replaced point at the newest too: any older code of this
     # requester typed on its screen is recognised as replaced.
-    Challenge.objects.filter(replaced_by__in=older.values("pk")).update(replaced_by=challenge)
-    older.update(state=Challenge.State.REPLACED, replaced_by=challenge)
+    Challenge.objects.filter(replaced_by__in=older.values("pk")).update(replaced_by_id=challenge.pk)
+    older.update(state=Challenge.State.REPLACED, replaced_by_id=challenge.pk)
 
 
-def _challenge_void(*, challenge: Challenge) -> None:
+def _challenge_void(*, challenge: ChallengeCreated) -> None:
     """Nothing was sent (the SMS budget is spent): the code can never be used, and
     like any failed send it starts no cooldown and counts only for the client IP."""
     Challenge.objects.filter(pk=challenge.pk, state=Challenge.State.PENDING).update(
@@ -396,7 +463,12 @@ def _challenge_void(*, challenge: Challenge) -> None:
 
 @transaction.atomic
 def _delivery_failed(
-    *, challenge: Challenge, phone: str, failure: SendFailed, country_code: int, log: bool = True
+    *,
+    challenge: ChallengeCreated,
+    phone: str,
+    failure: SendFailed,
+    country_code: int,
+    log: bool = True,
 ) -> None:
     """Void the challenge (nobody has its code) and give its SMS budget back."""
     Challenge.objects.filter(pk=challenge.pk, state=Challenge.State.PENDING).update(

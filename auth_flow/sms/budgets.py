@@ -98,40 +98,85 @@ def budget_keys(*, phone: str, country_code: int, device: bool) -> list[tuple[st
 def budget_take(*, phone: str, country_code: int, device: bool, now: datetime) -> None:
     """Take one unit from every budget, all or none, or raise SmsBudgetExhausted
     (the refusal counted, the first of a window logged: budget_refused)."""
+    if connection.vendor == "postgresql":
+        sql, params = budget_take_sql(
+            phone=phone, country_code=country_code, device=device, now=now
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            refusal = cursor.fetchone()[0]
+        budget_take_judge(refusal, phone=phone, country_code=country_code, device=device, now=now)
+        return
     start = window_start(now)
     (_global, global_limit), *others = budget_keys(
         phone=phone, country_code=country_code, device=device
     )
     shards, limits = shard_keys(), shard_limits(global_limit)
+    first = secrets.randbelow(len(shards))
+    taken = _budget_take_portable(
+        start=start,
+        shards=shards[first:] + shards[:first],
+        limits=limits[first:] + limits[:first],
+        others=others,
+    )
+    if taken is not None:
+        _budget_refuse(*taken, start=start, now=now, limits=dict(others), global_limit=global_limit)
+
+
+def budget_take_sql(
+    *, phone: str, country_code: int, device: bool, now: datetime
+) -> tuple[str, list]:
+    """budget_take's one statement on PostgreSQL and its parameters, for a caller
+    that sends it after other statements in one round trip (its own transaction
+    still: after their COMMIT). Its one value goes to budget_take_judge."""
+    (_global, global_limit), *others = budget_keys(
+        phone=phone, country_code=country_code, device=device
+    )
+    shards = shard_keys()
     # A random first shard spreads simultaneous takes over the rows.
     first = secrets.randbelow(len(shards))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT auth_flow_budget_take("
-                "%s::timestamptz, %s::text[], %s::integer[], %s, %s::text[], %s::integer[])",
-                [start, shards, limits, first, [k for k, _ in others], [m for _, m in others]],
-            )
-            refusal = cursor.fetchone()[0]
-        if refusal is None:
-            return
-        key, refusals = refusal[0], int(refusal[1])
-    else:
-        taken = _budget_take_portable(
-            start=start,
-            shards=shards[first:] + shards[:first],
-            limits=limits[first:] + limits[:first],
-            others=others,
-        )
-        if taken is None:
-            return
-        key, refusals = taken
-    limit = dict(others).get(key, global_limit)
+    return (
+        "SELECT auth_flow_budget_take("
+        "%s::timestamptz, %s::text[], %s::integer[], %s, %s::text[], %s::integer[])",
+        [
+            window_start(now),
+            shards,
+            shard_limits(global_limit),
+            first,
+            [k for k, _ in others],
+            [m for _, m in others],
+        ],
+    )
+
+
+def budget_take_judge(
+    refusal: list | None, *, phone: str, country_code: int, device: bool, now: datetime
+) -> None:
+    """Raise SmsBudgetExhausted if budget_take_sql's statement refused (`refusal`:
+    its value, NULL when every budget gave a unit)."""
+    if refusal is None:
+        return
+    (_global, global_limit), *others = budget_keys(
+        phone=phone, country_code=country_code, device=device
+    )
+    _budget_refuse(
+        refusal[0],
+        int(refusal[1]),
+        start=window_start(now),
+        now=now,
+        limits=dict(others),
+        global_limit=global_limit,
+    )
+
+
+def _budget_refuse(
+    key: str, refusals: int, *, start: datetime, now: datetime, limits: dict, global_limit: int
+) -> None:
     error = SmsBudgetExhausted(
         int((start + WINDOW - now).total_seconds()) + 1,
         key=budget_key(key),
         window_start=start,
-        limit=limit,
+        limit=limits.get(key, global_limit),
     )
     budget_refused(error, refusals=refusals)
     raise error

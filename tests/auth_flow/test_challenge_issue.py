@@ -339,3 +339,22 @@ def test_a_devices_new_code_voids_its_own_older_code_only(new_phone, outbox, age
         verify(phone, old_code, old_token)
     assert Challenge.objects.get(token_hash=challenge_token_hash(stranger_token)).state == "pending"
     assert verify(phone, new_code, new_token).user
+
+
+@pytest.mark.postgres
+def test_a_first_code_request_reaches_the_database_twice_before_the_send(new_phone, outbox):
+    # Each round trip of a burst's request waits for the GIL among hundreds of threads
+    # with its pooled connection checked out: the locks and limits in one, the insert,
+    # its commit and the SMS budgets' take in the next. Then the delivery record.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auth_flow.sms.budgets import budgets_used
+
+    phone = new_phone()
+    with CaptureQueriesContext(connection) as queries:
+        challenge_issue(phone=phone, ip=IP)
+    assert len(queries) == 3
+    assert "auth_flow_budget_take" in queries[1]["sql"]
+    assert budgets_used(moment=timezone.now())["global"] == (1, 0)
+    assert budgets_used(moment=timezone.now())["cc:7"] == (1, 0)
