@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
-GUNICORN_THREADS ?= 320
+GUNICORN_THREADS ?= 512
 
 # Python >= 3.12: PYTHON if given, then python3.13 / python3.12 if they run, then pyenv's versions.
 FIND_PYTHON := for c in $(PYTHON) python3.13 python3.12 \

@@ -14,12 +14,18 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threaded workers: a code request spends 1-2 s waiting on the SMS gateway with
 # its database connection back in the pool, so one process holds many of them
 # at once. Plain pages run ~5x faster than under uvicorn workers (docs/benchmarks.md).
-# Workers do not share a burst evenly (whichever wakes first accepts), so each
-# has threads for nearly all of it: with 160, 300 requests took 4.2-4.5 s as the
-# busier worker queued the excess behind a full gateway wait; with 320, 3.4-3.5 s
-# (bench/send_code.py, docs/benchmarks.md).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "320"))
+threads = int(os.environ.get("GUNICORN_THREADS", "512"))
+# A worker accepts connections while it holds fewer than worker_connections
+# (gunicorn's default 1,000) and queues the excess in its own thread pool, where
+# the other worker cannot take them: traced, a 1,000-request burst went 729 / 271,
+# the busier worker's last requests waiting two gateway waits for a thread (wall
+# 7.0 s). Capped a little above its threads (the margin: kept-alive connections), a
+# worker leaves the rest in the listen queue for whichever has a thread free, and
+# 512 threads each take a 1,000 burst in one wave: 5.6-5.7 s against 6.8-7.1 s for
+# 320 threads uncapped, 5.9-6.1 s for 320 capped, 300 unchanged (bench/send_code.py,
+# docs/benchmarks.md).
+worker_connections = threads + 32
 
 # A request never legitimately takes long: the slowest waits about 2 s on the gateway.
 timeout = 30

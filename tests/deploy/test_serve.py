@@ -3,8 +3,10 @@
 import gzip
 import json
 import re
+import runpy
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +154,13 @@ def test_gunicorn_refuses_an_overlong_request_line_and_a_nul_in_a_header(demo_se
     assert nul.startswith(b"HTTP/1.1 400 ")
     # Ordinary requests are untouched by the limits.
     assert Browser().request(server, "GET", "/?next=/profile/&invite=ABC234").status == 200
+
+
+def test_a_worker_accepts_few_more_connections_than_it_has_threads(monkeypatch, tmp_path):
+    # Past its threads a worker queues connections the other worker cannot take: a
+    # burst then waits on the busier worker while the other has threads free.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("GUNICORN_THREADS", "100")
+    config = runpy.run_path(str(Path(__file__).parents[2] / "site_config" / "gunicorn.conf.py"))
+    assert config["threads"] == 100
+    assert config["worker_connections"] == 132
