@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from events.dispatch import dispatch_started
 from webhooks import crypto, sender, signing
 from webhooks.models import ALL_EVENTS, Attempt, Endpoint, Message
 from webhooks.ssrf import EndpointRefused, target_resolve
@@ -217,8 +218,9 @@ def event_fan_out(event: EventLike) -> list[int]:
     pending), as the dispatch is at least once.
 
     Run by the dispatch job outside a transaction (the usual case), it commits the
-    messages and makes their first try itself, for up to FIRST_TRY_BUDGET seconds,
-    then queues jobs for the rest: one queue hop less from commit to delivery. A
+    messages and makes their first try itself, for up to FIRST_TRY_BUDGET seconds of
+    the dispatch job (its events share them), then queues jobs for the rest: one
+    queue hop less from commit to delivery. A
     worker killed meanwhile has the dispatch run again (stalled-job recovery),
     and the overdue sweep is the net under both. Inside a transaction it only
     queues the jobs, which run once it commits.
@@ -260,7 +262,10 @@ def event_fan_out(event: EventLike) -> list[int]:
 
 
 def _try_now_then_queue(message_ids: list[int]) -> None:
-    started = time.monotonic()
+    # The budget is the dispatch job's (its events share it): with a receiver that
+    # hangs, the later events of an activation go to the queue at once, where other
+    # workers send them, instead of each waiting out a budget of its own.
+    started = dispatch_started() or time.monotonic()
     for index, message_id in enumerate(message_ids):
         if time.monotonic() - started > FIRST_TRY_BUDGET:
             _schedule(message_ids[index:])

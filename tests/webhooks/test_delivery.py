@@ -234,3 +234,37 @@ def test_two_workers_never_send_one_attempt_at_once(receiver):
     assert sorted(results) == ["delivered", "skipped"], results
     assert len(receiver.received) == 1
     assert Attempt.objects.filter(message=message).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_events_of_one_dispatch_share_one_first_try_budget(receiver, monkeypatch):
+    # An activation's three events come in one dispatch job. With a receiver that
+    # hangs, the first event's try spends the budget, and the other two go to the
+    # queue at once (other workers send them) instead of each waiting out its own.
+    from events.dispatch import events_dispatch
+    from events.services import events_publish
+
+    monkeypatch.setattr(services, "FIRST_TRY_BUDGET", 0.2)
+    services.endpoint_create(url=receiver.url, event_types="*")
+    receiver.plan = ["hang"]
+    threading.Timer(0.6, receiver.release).start()
+    events = events_publish(events=[("member.created", {"n": n}) for n in range(3)])
+    events_dispatch(event_ids=[str(event.pk) for event in events])
+    assert len(receiver.received) == 1  # only the first event's message was tried here
+    first, *later = Message.objects.order_by("occurred_at", "pk")
+    assert first.state == Message.State.DELIVERED
+    assert [m.state for m in later] == [Message.State.PENDING] * 2
+    ours = {first.pk, *(m.pk for m in later)}
+    assert sorted(set(queued_deliveries()) & ours) == sorted(m.pk for m in later)
+
+
+def queued_deliveries() -> list[int]:
+    """The messages a delivery job waits for (other tests' jobs may be there too)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (args->>'message_id')::int FROM procrastinate_jobs"
+            " WHERE task_name = 'webhooks.deliver' AND status = 'todo'"
+        )
+        return [row[0] for row in cursor.fetchall()]
