@@ -33,11 +33,12 @@ class InviteTarget:
 def invite_chain_sql(table: str) -> str:
     """The CTEs `chain` (the owner of a code and their chain of inviters, upwards) and
     `target` (one row: the owner, the top of the chain and whether the member stands
-    in it, a cycle). Parameters: the code, then the member's id. Portable SQL
-    (PostgreSQL, SQLite); `invite_activate` adds its row locks to it."""
+    in it, a cycle). Named parameters `code` and `member` (invite_chain_params), which
+    the statement built on it may use again. Portable SQL (PostgreSQL, SQLite);
+    `invite_activate` adds its row locks (and on PostgreSQL its writes) to it."""
     return f"""
         WITH RECURSIVE chain(id, referred_by_id, depth) AS (
-            SELECT id, referred_by_id, 0 FROM {table} WHERE invite_code = %s
+            SELECT id, referred_by_id, 0 FROM {table} WHERE invite_code = %(code)s
             UNION ALL
             SELECT u.id, u.referred_by_id, chain.depth + 1
             FROM {table} u JOIN chain ON u.id = chain.referred_by_id
@@ -46,15 +47,15 @@ def invite_chain_sql(table: str) -> str:
         target(owner_id, root_id, through_member) AS (
             SELECT MAX(CASE WHEN depth = 0 THEN id END),
                    MAX(CASE WHEN referred_by_id IS NULL THEN id END),
-                   MAX(CASE WHEN id = %s THEN 1 ELSE 0 END)
+                   MAX(CASE WHEN id = %(member)s THEN 1 ELSE 0 END)
             FROM chain
         )
     """  # noqa: S608 - the table name is ours, values are parameters
 
 
-def invite_chain_params(*, user: User, code: str) -> list[object]:
+def invite_chain_params(*, user: User, code: str) -> dict[str, object]:
     code = invite_code_normalize(code)
-    return [code if invite_code_is_well_formed(code) else "", user.pk]
+    return {"code": code if invite_code_is_well_formed(code) else "", "member": user.pk}
 
 
 def invite_target_judge(
@@ -92,14 +93,11 @@ def invite_target_get(*, user: User, code: str) -> InviteTarget:
         raise InviteAlreadyActivated
     table = User._meta.db_table
     select = (
-        f"SELECT (SELECT activated_at FROM {table} WHERE id = %s),"  # noqa: S608
+        f"SELECT (SELECT activated_at FROM {table} WHERE id = %(member)s),"  # noqa: S608
         " owner_id, root_id, through_member FROM target"
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            invite_chain_sql(table) + select,
-            [*invite_chain_params(user=user, code=code), user.pk],
-        )
+        cursor.execute(invite_chain_sql(table) + select, invite_chain_params(user=user, code=code))
         activated_at, owner_id, root_id, through_member = cursor.fetchone()
     return invite_target_judge(
         user=user,

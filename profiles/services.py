@@ -1,5 +1,6 @@
 """Writes: members, their invite codes, and activation of a friend's code."""
 
+import functools
 import logging
 import secrets
 from collections.abc import Iterable
@@ -117,7 +118,8 @@ def invite_activate(*, user: User, code: str, ip: str = "") -> User:
     Joining the owner (O) adds the edge M -> O, which closes a cycle exactly when
     M stands in O's chain of inviters, i.e. when M is the root (R) of O's tree.
     One transaction locks the rows of M, R and O (in id order, in one statement,
-    so activations never deadlock each other) and checks again under the locks:
+    so activations never deadlock each other) and checks again under the locks
+    (on PostgreSQL that statement also writes, only if the checks pass):
 
     - M is not activated: every activation of M locks M, so only one passes;
     - R still has no inviter: O's chain can grow only at its top, when R itself
@@ -150,18 +152,15 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
         raise InviteAlreadyActivated
     if ACTIVATION_GLOBAL_LOCK:
         advisory_lock(ACTIVATION_LOCK)
-    target, locked = _activation_lock(user=user, code=code)
-    now = timezone.now()
-    version, member_version = _activation_record(
-        member_pk=user.pk,
-        owner_pk=target.owner_id,
-        now=now,
-        ip=ip or None,
-        portable=connection.vendor != "postgresql",
+    done = _activation_write(
+        user=user, code=code, ip=ip or None, portable=connection.vendor != "postgresql"
     )
-    _referrals_versions_publish(versions={target.owner_id: version, user.pk: member_version})
+    target, locked, now = done.target, done.locked, done.activated_at
+    _referrals_versions_publish(
+        versions={target.owner_id: done.version, user.pk: done.member_version}
+    )
     user.referred_by_id, user.activated_at, user.activation_ip = target.owner_id, now, ip or None
-    user.referrals_changes = member_version
+    user.referrals_changes = done.member_version
     # The event and whatever the receivers publish (rewards' grants) are written
     # together when the block ends: one statement for all, still in the transaction.
     with events_together():
@@ -184,7 +183,9 @@ def _invite_activate_once(*, user: User, code: str, ip: str) -> User:
         owner = locked[target.owner_id]
         inviter = User.from_db(None, ["id", "is_active"], [target.owner_id, owner.is_active])
         signals.referral_activated.send(sender=User, member=user, inviter=inviter)
-    logger.info("invite activated member=%s inviter=%s", user.pk, target.owner_id)
+    # Debug, not info: the outbox's `referral.activated` is the record of it, and a
+    # line per activation cost ~0.03 ms of the hot path (formatted and written).
+    logger.debug("invite activated member=%s inviter=%s", user.pk, target.owner_id)
     return user
 
 
@@ -198,30 +199,124 @@ class _Locked(NamedTuple):
     is_active: bool
 
 
-def _activation_lock(*, user: User, code: str) -> tuple[InviteTarget, dict[int, _Locked]]:
-    """Read the owner's chain and lock the member, the root and the owner: one statement.
+class _Activation(NamedTuple):
+    """An activation as written: whose code, the rows locked, and what moved."""
+
+    target: InviteTarget
+    locked: dict[int, _Locked]
+    activated_at: datetime
+    # The inviter's and the member's new list versions (the referrals poll's).
+    version: int
+    member_version: int
+
+
+# The locked rows' columns, then the target's: what `_activation_judge` reads.
+_LOCKED_COLUMNS = """u.id, u.referred_by_id, u.activated_at, u.phone, u.invite_code, u.is_active,
+               t.owner_id, t.root_id, t.through_member"""
+
+
+@functools.cache
+def _activation_lock_sql(table: str, lock: str) -> str:
+    """The portable lock statement: the owner's chain, then the rows of the member,
+    the root and the owner (locked, where the database has row locks)."""
+    select = f"""
+        SELECT {_LOCKED_COLUMNS}
+        FROM {table} u, target t
+        WHERE u.id IN (%(member)s, t.owner_id, t.root_id)
+        ORDER BY u.id{lock}
+    """  # noqa: S608 - the table name is ours, values are parameters
+    return invite_chain_sql(table) + select
+
+
+@functools.cache
+def _activation_sql(table: str) -> str:
+    """PostgreSQL's activation: read, lock, check and write in one statement.
+
+    `locked` is the portable lock statement's select; `go` is one row exactly when
+    `_activation_judge` will pass on what `locked` returns (the member unactivated
+    and outside the owner's chain, the owner and the root locked, the root still
+    without an inviter), and only then do the two updates write. A row locked in
+    `locked` and then updated (its newer version, if a transaction we waited for
+    changed it) gets its new values from the row as locked: the counts stay
+    increments. `activated_at` is the database's clock once the locks are granted,
+    as the portable path takes its time after them: so each inviter's referrals
+    are timed in the order they committed, which the live list's polls rely on.
+    """
+    rest = f""",
+        locked AS (
+            SELECT {_LOCKED_COLUMNS}
+            FROM {table} u, target t
+            WHERE u.id IN (%(member)s, t.owner_id, t.root_id)
+            ORDER BY u.id FOR UPDATE OF u
+        ),
+        go AS (
+            SELECT m.owner_id FROM locked m, locked o, locked r
+            WHERE m.id = %(member)s AND m.activated_at IS NULL AND m.through_member = 0
+              AND o.id = m.owner_id AND r.id = m.root_id AND r.referred_by_id IS NULL
+        ),
+        member AS (
+            UPDATE {table} SET referred_by_id = go.owner_id, activated_at = clock_timestamp(),
+                               activation_ip = %(ip)s,
+                               referrals_changes = {table}.referrals_changes + 1
+            FROM go WHERE {table}.id = %(member)s
+            RETURNING {table}.referrals_changes, {table}.activated_at
+        ),
+        owner AS (
+            UPDATE {table} SET referrals_count = {table}.referrals_count + 1,
+                               referrals_changes = {table}.referrals_changes + 1
+            FROM go WHERE {table}.id = go.owner_id
+            RETURNING {table}.referrals_changes
+        )
+        SELECT l.*, o.referrals_changes, m.referrals_changes, m.activated_at
+        FROM locked l LEFT JOIN owner o ON true LEFT JOIN member m ON true
+    """  # noqa: S608 - the table name is ours, values are parameters
+    return invite_chain_sql(table) + rest
+
+
+def _activation_write(*, user: User, code: str, ip: str | None, portable: bool) -> _Activation:
+    """Read the owner's chain, lock the member, the root and the owner, check, and record.
 
     The chain is read in the statement's snapshot; the rows are then locked in id
     order (PostgreSQL sorts before it locks) and returned as they are once the
     locks are granted, newer than that snapshot if a transaction we waited for
-    changed them. So the checks below see the locked rows, as the docstring of
-    `invite_activate` needs. SQLite (one writer at a time) takes no row locks.
+    changed them. So the checks see the locked rows, as the docstring of
+    `invite_activate` needs. Both lists' versions move: the inviter's list has a
+    new row, and the member's page changes too (whom they joined, and what
+    receivers such as rewards add for them in this transaction, which so need not
+    bump it again). The count is an increment: it never disagrees with the rows.
+
+    On PostgreSQL one statement does it all (`_activation_sql`; activations are
+    benchmarked: bench/activations.py). Elsewhere (SQLite, `make run`: no
+    data-modifying CTE, one writer at a time and so no row locks) the lock
+    statement, then three ORM statements in the same transaction.
     """
     table = connection.ops.quote_name(User._meta.db_table)
-    lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
-    select = f"""
-        SELECT u.id, u.referred_by_id, u.activated_at, u.phone, u.invite_code, u.is_active,
-               t.owner_id, t.root_id, t.through_member
-        FROM {table} u, target t
-        WHERE u.id IN (%s, t.owner_id, t.root_id)
-        ORDER BY u.id{lock}
-    """  # noqa: S608 - the table name is ours, values are parameters
+    params = invite_chain_params(user=user, code=code)
+    if portable:
+        lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
+        sql = _activation_lock_sql(table, lock)
+    else:
+        sql, params["ip"] = _activation_sql(table), ip
     with connection.cursor() as cursor:
-        cursor.execute(
-            invite_chain_sql(table) + select,
-            [*invite_chain_params(user=user, code=code), user.pk],
-        )
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
+    target, locked = _activation_judge(user=user, rows=rows)
+    if portable:
+        now = timezone.now()
+        version, member_version = _activation_record_portable(
+            member_pk=user.pk, owner_pk=target.owner_id, now=now, ip=ip
+        )
+        return _Activation(target, locked, now, version, member_version)
+    version, member_version, now = rows[0][9:12]
+    if version is None or member_version is None:
+        # `go` and `_activation_judge` check the same rows alike: a bug if they disagree.
+        raise RuntimeError("The activation statement wrote nothing where the checks passed.")
+    return _Activation(target, locked, now, version, member_version)
+
+
+def _activation_judge(*, user: User, rows: list[tuple]) -> tuple[InviteTarget, dict[int, _Locked]]:
+    """The rules (invite_target_judge) on the rows as locked; `_TreeMoved` if the
+    owner or the root changed between the read of the chain and the locks."""
     locked = {row[0]: _Locked(*row[1:6]) for row in rows}
     if user.pk not in locked:
         raise User.DoesNotExist("The member is gone.")
@@ -239,49 +334,24 @@ def _activation_lock(*, user: User, code: str) -> tuple[InviteTarget, dict[int, 
     return target, locked
 
 
-def _activation_record(
-    *, member_pk: int, owner_pk: int, now: datetime, ip: str | None, portable: bool = False
+def _activation_record_portable(
+    *, member_pk: int, owner_pk: int, now: datetime, ip: str | None
 ) -> tuple[int, int]:
-    """Write the activation; return the inviter's and the member's new list versions.
-
-    Both lists' versions move: the inviter's list has a new row, and the member's
-    page changes too (whom they joined, and what receivers such as rewards add for
-    them in this transaction, which so need not bump it again). On PostgreSQL one
-    statement (activations are benchmarked: bench/activations.py); elsewhere
-    (SQLite, `make run`, has no data-modifying CTE) three ORM statements in the
-    same transaction. Either way the count never disagrees with the rows.
-    """
-    if portable:
-        User.objects.filter(pk=member_pk).update(
-            referred_by_id=owner_pk,
-            activated_at=now,
-            activation_ip=ip,
-            referrals_changes=F("referrals_changes") + 1,
-        )
-        User.objects.filter(pk=owner_pk).update(
-            referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
-        )
-        versions = dict(
-            User.objects.filter(pk__in=[owner_pk, member_pk]).values_list("pk", "referrals_changes")
-        )
-        return versions[owner_pk], versions[member_pk]
-    table = connection.ops.quote_name(User._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH member AS (
-                UPDATE {table} SET referred_by_id = %s, activated_at = %s, activation_ip = %s,
-                                   referrals_changes = referrals_changes + 1
-                WHERE id = %s RETURNING referrals_changes
-            )
-            UPDATE {table} SET referrals_count = referrals_count + 1,
-                               referrals_changes = referrals_changes + 1
-            WHERE id = %s RETURNING referrals_changes, (SELECT referrals_changes FROM member)
-            """,  # noqa: S608 - the table name is ours, values are parameters
-            [owner_pk, now, ip, member_pk, owner_pk],
-        )
-        version, member_version = cursor.fetchone()
-    return version, member_version
+    """The activation's writes in ORM statements; the inviter's and the member's new
+    list versions."""
+    User.objects.filter(pk=member_pk).update(
+        referred_by_id=owner_pk,
+        activated_at=now,
+        activation_ip=ip,
+        referrals_changes=F("referrals_changes") + 1,
+    )
+    User.objects.filter(pk=owner_pk).update(
+        referrals_count=F("referrals_count") + 1, referrals_changes=F("referrals_changes") + 1
+    )
+    versions = dict(
+        User.objects.filter(pk__in=[owner_pk, member_pk]).values_list("pk", "referrals_changes")
+    )
+    return versions[owner_pk], versions[member_pk]
 
 
 def referral_leave(*, member_pk: int) -> None:

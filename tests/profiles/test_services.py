@@ -257,24 +257,43 @@ def test_a_committed_activation_is_counted_for_the_metrics(make_member):
     ids=["one statement", "portable (SQLite)"],
 )
 def test_both_ways_of_recording_an_activation_agree(portable, make_member):
-    from django.utils import timezone
-
-    from profiles.services import _activation_record
+    from profiles.services import _activation_write
 
     inviter, member = make_member(), make_member()
-    now = timezone.now()
     with transaction.atomic():
-        versions = _activation_record(
-            member_pk=member.pk, owner_pk=inviter.pk, now=now, ip="203.0.113.9", portable=portable
+        done = _activation_write(
+            user=member, code=inviter.invite_code, ip="203.0.113.9", portable=portable
         )
     inviter.refresh_from_db()
     member.refresh_from_db()
     assert (member.referred_by_id, member.activated_at, member.activation_ip) == (
         inviter.pk,
-        now,
+        done.activated_at,
         "203.0.113.9",
     )
     assert (inviter.referrals_count, inviter.referrals_changes) == (1, 1)
     # The member's page changed too (whom they joined, their own reward): its version moves.
     assert (member.referrals_count, member.referrals_changes) == (0, 1)
-    assert versions == (1, 1)
+    assert (done.version, done.member_version) == (1, 1)
+    assert done.target.owner_id == inviter.pk and set(done.locked) == {inviter.pk, member.pk}
+
+
+@pytest.mark.parametrize(
+    "portable",
+    [pytest.param(False, marks=pytest.mark.postgres), True],
+    ids=["one statement", "portable (SQLite)"],
+)
+def test_a_refused_activation_writes_nothing_before_it_raises(portable, make_member):
+    """The one statement checks the locked rows itself: the rule raised after it
+    must find nothing written, even by a caller that went on in the transaction."""
+    from profiles.services import _activation_write
+
+    inviter, member, other = make_member(), make_member(), make_member()
+    invite_activate(user=member, code=other.invite_code)
+    stale = User.objects.get(pk=member.pk)
+    stale.activated_at = None  # an instance read before the row was activated
+    with transaction.atomic():
+        with pytest.raises(InviteAlreadyActivated):
+            _activation_write(user=stale, code=inviter.invite_code, ip=None, portable=portable)
+        assert User.objects.get(pk=inviter.pk).referrals_count == 0
+        assert User.objects.get(pk=member.pk).referred_by_id == other.pk

@@ -182,14 +182,14 @@ def _activation_statements(member: User, inviter: User) -> list[str]:
 
 @pytest.mark.postgres
 def test_the_program_costs_an_activation_one_statement_the_grants_insert(program, make_member):
-    # Without a program: the chain read with the locks, the write, the rewards read
-    # (program and counts), the event with its job. With one: the grants besides; their
-    # events go out with the activation's, in the same statement.
+    # Without a program: the chain read with the locks and the write (one statement),
+    # the rewards read (program and counts), the event with its job. With one: the
+    # grants besides; their events go out with the activation's, in the same statement.
     without = _activation_statements(make_member(), make_member())
     program(milestones={1: 500})
     granted = _activation_statements(make_member(), make_member())
-    assert len(without) == 4, without
-    assert len(granted) == 5, granted
+    assert len(without) == 3, without
+    assert len(granted) == 4, granted
     assert Grant.objects.count() == 3
     assert sum(sql.startswith('INSERT INTO "rewards_grant"') for sql in granted) == 1
 
