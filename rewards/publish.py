@@ -10,6 +10,8 @@ from rewards.models import Grant
 
 def grant_payload(grant: Grant) -> dict[str, Any]:
     """Ids, E.164 phones and ISO-8601 UTC times, as every event payload keeps to."""
+    created = iso_utc(grant.created_at)
+    moved = grant.voided_at or grant.fulfilled_at or grant.approved_at
     return {
         "id": grant.pk,
         "member_id": grant.member_id,
@@ -21,10 +23,9 @@ def grant_payload(grant: Grant) -> dict[str, Any]:
         "state": grant.state,
         "reason": grant.reason or None,
         "available_at": iso_utc(grant.available_at),
-        "created_at": iso_utc(grant.created_at),
-        "occurred_at": iso_utc(
-            grant.voided_at or grant.fulfilled_at or grant.approved_at or grant.created_at
-        ),
+        "created_at": created,
+        # A new grant's event happened when it was made (the text made once).
+        "occurred_at": created if moved is None else iso_utc(moved),
     }
 
 
