@@ -321,7 +321,9 @@ def _challenge_create_batched(
     since = timezone.now()
     phone_since, ip_since = since - _throttle_lookback(cooldown=cooldown), since - HOUR
     locks = (f"challenge:phone:{phone}", f"challenge:ip:{ip}")
-    with connection.cursor() as cursor:
+    # Several statements in one round trip: bound client-side, as server-side binding
+    # (DB_PREPARED_STATEMENTS) sends exactly one statement per round trip.
+    with connection.client_bound_cursor() as cursor:
         try:
             cursor.execute(
                 ("BEGIN; " if own else "") + advisory_lock_sql(*locks) + "; " + _THROTTLE_SQL,

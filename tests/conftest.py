@@ -147,13 +147,21 @@ def pgbouncer_server() -> Iterator[Any]:
 def through_pgbouncer(pgbouncer_server: Any) -> Iterator[Any]:
     """Every connection of the test, its threads' too, goes through PgBouncer (DB_PGBOUNCER=1)."""
     database = connections["default"]
-    keys = ("HOST", "PORT", "DISABLE_SERVER_SIDE_CURSORS")
+    keys = ("HOST", "PORT", "DISABLE_SERVER_SIDE_CURSORS", "OPTIONS")
     saved = {key: database.settings_dict.get(key) for key in keys}
     logins_before = pgbouncer_server.output().count("login attempt")
     database.close()
     database.close_pool()
+    # As DB_PGBOUNCER=1 configures it (site_config/settings/database.py): client-side
+    # binding, nothing prepared, no startup options (PgBouncer refuses them).
+    options = {**database.settings_dict["OPTIONS"], "prepare_threshold": None}
+    options.pop("server_side_binding", None)
+    options.pop("options", None)
     database.settings_dict.update(
-        HOST="127.0.0.1", PORT=str(pgbouncer_server.port), DISABLE_SERVER_SIDE_CURSORS=True
+        HOST="127.0.0.1",
+        PORT=str(pgbouncer_server.port),
+        DISABLE_SERVER_SIDE_CURSORS=True,
+        OPTIONS=options,
     )
     try:
         yield pgbouncer_server

@@ -8,6 +8,11 @@ fail. So when the pool times out, one connection of our own asks the database
 (a stopped server refuses it at once): if it answers, the request waits up to
 DB_POOL_BUSY_TIMEOUT more; if not, the timeout stands and the outage answer
 follows. One probe per process a second at most, however many threads time out.
+
+Also, with prepared statements (DB_PREPARED_STATEMENTS): a cursor that survives a
+migration changing a column's type under them (ServerBindingCursor), and one
+binding client-side on such a connection (client_bound_cursor) for the few
+batches of statements sent as one.
 """
 
 import threading
@@ -16,6 +21,7 @@ import time
 import psycopg
 from django.conf import settings
 from django.db.backends.postgresql import base
+from django.db.backends.utils import CursorWrapper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 PROBE_EVERY = 1.0  # seconds between probes of one process
@@ -39,7 +45,72 @@ def database_answers(pool: ConnectionPool) -> bool:
         return bool(_probe["answered"])
 
 
+# PostgreSQL's refusal to run a prepared statement whose result columns changed type
+# since it was prepared (SQLSTATE 0A000, feature_not_supported).
+STALE_PLAN = "cached plan must not change result type"
+
+
+class ServerBindingCursor(base.ServerBindingCursor):
+    """Django's server-binding cursor, surviving a migration under prepared statements.
+
+    A deploy migrates while the old processes still serve. PostgreSQL re-plans a
+    prepared statement whose tables changed, and an added column changes no
+    statement the ORM sends (it names its columns); but a column whose type changes
+    (even varchar(32) to varchar(64), before PostgreSQL 17) makes every statement
+    prepared with it in its result fail, and psycopg keeps using the statement on
+    that connection (it forgets prepared statements only on a rollback or a DROP
+    or ALTER it runs itself). So on that error psycopg forgets this connection's
+    statements, and a statement outside a transaction, which the server refused
+    before running anything, runs again (unprepared, then prepared anew). Inside a
+    transaction the error stands (the transaction is lost): the rollback that
+    follows makes psycopg forget them too, so each connection fails at most once.
+    """
+
+    def execute(self, query, params=None, **kwargs):  # noqa: ANN001, ANN003, ANN201 - psycopg's signature
+        try:
+            return super().execute(query, params, **kwargs)
+        except psycopg.errors.FeatureNotSupported as error:
+            if error.diag.message_primary != STALE_PLAN:
+                raise
+            # psycopg's own reset (what its rollback does): its cache now, and the
+            # server's statements (DEALLOCATE ALL) with the next statement sent.
+            self.connection._prepared.clear()
+            if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise
+        return super().execute(query, params, **kwargs)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Set while client_bound_cursor makes its cursor (one wrapper per thread).
+    _client_bound = False
+
+    def client_bound_cursor(self) -> CursorWrapper:
+        """A cursor that quotes its parameters into the SQL (client-side binding)
+        whatever the connection binds: several statements with parameters in one
+        round trip need it, as a server-bound statement is exactly one statement.
+        Such statements are never prepared either."""
+        self._client_bound = True
+        try:
+            return self.cursor()
+        finally:
+            self._client_bound = False
+
+    def get_connection_params(self) -> dict:
+        params = super().get_connection_params()
+        if params["cursor_factory"] is base.ServerBindingCursor:
+            params["cursor_factory"] = ServerBindingCursor
+        return params
+
+    def create_cursor(self, name: str | None = None) -> psycopg.Cursor:
+        if name or not self._client_bound:
+            return super().create_cursor(name)
+        factory = self.connection.cursor_factory
+        self.connection.cursor_factory = base.Cursor
+        try:
+            return super().create_cursor(name)
+        finally:
+            self.connection.cursor_factory = factory
+
     def get_new_connection(self, conn_params: dict) -> psycopg.Connection:
         try:
             return super().get_new_connection(conn_params)

@@ -52,29 +52,71 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Behind PgBouncer in transaction pooling mode (DB_PGBOUNCER=1, docs/operations.md):
 # each transaction, or each statement outside one, may run on a different server
 # connection, so nothing may outlive a transaction on the server. Prepared
-# statements would (psycopg prepares none with prepare_threshold None, Django's
-# default, kept here on purpose); so would the named cursors of .iterator()
-# (DISABLE_SERVER_SIDE_CURSORS) and session settings such as SET ROLE. Time zone
-# changes are safe: PgBouncer replays TimeZone on every server it hands out. Locks
-# are transaction-scoped already (pg_advisory_xact_lock, SELECT ... FOR UPDATE).
+# statements would (so they are off, below); so would the named cursors of
+# .iterator() (DISABLE_SERVER_SIDE_CURSORS) and session settings such as SET ROLE.
+# Time zone changes are safe: PgBouncer replays TimeZone on every server it hands
+# out. Locks are transaction-scoped already (pg_advisory_xact_lock, SELECT ... FOR
+# UPDATE).
 DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
-if DB_PGBOUNCER:
-    if DATABASES["default"]["ENGINE"] != "core.db_engine":
-        raise ImproperlyConfigured("DB_PGBOUNCER=1 needs a PostgreSQL DATABASE_URL (PgBouncer).")
+# Straight to PostgreSQL, psycopg sends parameters apart from the SQL (server-side
+# binding) instead of quoting them into it, and prepares a statement once the
+# connection has run it DB_PREPARE_THRESHOLD times: the server parses it once per
+# connection (docs/benchmarks.md for what it saves). 5, psycopg's default: 1
+# measured the same on an activation, and prepares more of the one-off statements
+# (the console's), which then push others out of psycopg's 100 per connection.
+# Schema changes during a deploy: PostgreSQL re-plans a prepared statement whose
+# tables changed, and an added column changes no statement of the ORM (it names
+# its columns); a column whose type changes fails the statements prepared with it
+# ("cached plan must not change result type"), which core/db_engine handles (its
+# ServerBindingCursor: once per connection at most). Off behind PgBouncer (above).
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=not DB_PGBOUNCER)
+DB_PREPARE_THRESHOLD = env.int("DB_PREPARE_THRESHOLD", default=5)
+if DB_PREPARE_THRESHOLD < 1:
+    # psycopg would prepare a statement before its first run, and PostgreSQL refuses
+    # to prepare a batch of several (migrations send some): at least one plain run
+    # tells psycopg which statements can be prepared at all.
+    raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be at least 1.")
+if DATABASES["default"]["ENGINE"] == "core.db_engine":
     options = DATABASES["default"]["OPTIONS"]
-    session_state = {
-        "server_side_binding": options.get("server_side_binding") not in (None, False, "false"),
-        "prepare_threshold": options.get("prepare_threshold") not in (None, "", "None"),
-        "assume_role": bool(options.get("assume_role")),
-    }
-    if any(session_state.values()):
-        named = ", ".join(name for name, kept in session_state.items() if kept)
-        raise ImproperlyConfigured(
-            f"DB_PGBOUNCER=1: {named} keeps state on a server connection, which PgBouncer's "
-            "transaction pooling hands to other clients; remove it from DATABASE_URL."
+    # DATABASE_URL's query string gives strings; Django binds server-side only for
+    # `server_side_binding is True`, so "true" would silently mean client-side.
+    if isinstance(options.get("server_side_binding"), str):
+        options["server_side_binding"] = options["server_side_binding"].lower() in (
+            "1",
+            "true",
+            "on",
+            "yes",
         )
-    options["prepare_threshold"] = None
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    if DB_PGBOUNCER:
+        session_state = {
+            "DB_PREPARED_STATEMENTS": DB_PREPARED_STATEMENTS,
+            "server_side_binding": bool(options.get("server_side_binding")),
+            "prepare_threshold": options.get("prepare_threshold") not in (None, "", "None"),
+            "assume_role": bool(options.get("assume_role")),
+        }
+        if any(session_state.values()):
+            named = ", ".join(name for name, kept in session_state.items() if kept)
+            raise ImproperlyConfigured(
+                f"DB_PGBOUNCER=1: {named} keeps state on a server connection, which "
+                "PgBouncer's transaction pooling hands to other clients; remove it "
+                "(DB_PREPARED_STATEMENTS=0, nothing of it on DATABASE_URL)."
+            )
+        # Django's default, pinned: psycopg prepares nothing.
+        options["prepare_threshold"] = None
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    elif DB_PREPARED_STATEMENTS:
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", DB_PREPARE_THRESHOLD)
+        # Planned for the values at hand on every run (only the parsing is saved):
+        # after five runs PostgreSQL may keep one generic plan for any values, made
+        # for the table sizes of that moment, and an activation's lock read kept a
+        # sequential scan of the members that grew with the table (bench.rewards:
+        # the database's CPU per activation from 1.6 to 7 ms in 3,000 activations).
+        options["options"] = " ".join(
+            filter(None, [options.get("options"), "-c plan_cache_mode=force_custom_plan"])
+        )
+elif DB_PGBOUNCER:
+    raise ImproperlyConfigured("DB_PGBOUNCER=1 needs a PostgreSQL DATABASE_URL (PgBouncer).")
 
 # Cache and sessions.
 # With REDIS_URL (e.g. redis://127.0.0.1:6379/0) every process shares one cache,

@@ -1,14 +1,19 @@
-"""A burst that holds every pooled connection is not an outage: requests wait, not 503."""
+"""The database backend: a burst that holds every pooled connection is not an outage
+(requests wait, not 503); prepared statements straight to PostgreSQL, none behind
+PgBouncer, and what a migration under them must not break."""
 
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 
+import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import NotSupportedError, ProgrammingError, connection, connections, transaction
 from psycopg_pool import PoolTimeout
 
 from profiles.models import User
+from profiles.services import invite_activate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -44,3 +49,115 @@ def test_a_request_waits_past_the_pool_timeout_while_the_database_answers(settin
     assert "error" not in result, result.get("error")
     assert result["count"] == 0
     assert result["took"] > settings.DB_POOL_TIMEOUT
+
+
+def _prepared_after_activations(make_member: Callable[..., User], *, count: int) -> list[str]:
+    """The statements prepared on the connection after `count` activations. One
+    transaction, so that through PgBouncer it is one server connection too."""
+    inviter = make_member()
+    members = [make_member() for _ in range(count)]
+    with transaction.atomic():
+        for member in members:
+            invite_activate(user=member, code=inviter.invite_code, ip="127.0.0.1")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [" ".join(sql.split()) for (sql,) in cursor.fetchall()]
+
+
+def test_straight_to_postgresql_an_activations_statements_are_prepared(settings, make_member):
+    if not settings.DB_PREPARED_STATEMENTS:
+        pytest.skip("DB_PREPARED_STATEMENTS=0 in this environment")
+
+    prepared = _prepared_after_activations(make_member, count=settings.DB_PREPARE_THRESHOLD + 1)
+
+    # The activation's own statement (chain read, locks, writes) and its events'.
+    assert any(sql.startswith("WITH RECURSIVE chain(") for sql in prepared), prepared
+    assert any('INSERT INTO "events_event"' in sql for sql in prepared), prepared
+    # Each run planned for its values: no generic plan made for yesterday's table sizes.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_custom_plan",)
+
+
+def test_behind_pgbouncer_nothing_is_prepared(settings, through_pgbouncer, make_member):
+    prepared = _prepared_after_activations(make_member, count=settings.DB_PREPARE_THRESHOLD + 1)
+
+    assert prepared == []
+    assert connection.connection.prepare_threshold is None
+
+
+def test_a_batch_of_statements_with_parameters_runs_through_the_client_bound_cursor():
+    batch = "SELECT %s::int; SELECT %s::int + 1"
+    with connection.client_bound_cursor() as cursor:
+        cursor.execute(batch, [1, 1])
+        cursor.cursor.nextset()
+        assert cursor.fetchone() == (2,)
+    if connection.settings_dict["OPTIONS"].get("server_side_binding") is True:
+        # A server-bound statement is one statement; the connection's cursors still bind so.
+        refused = pytest.raises(ProgrammingError, match="multiple commands")
+        with refused, connection.cursor() as cursor:
+            cursor.execute(batch, [1, 1])
+
+
+@pytest.fixture
+def probe_table() -> Callable[[str], None]:
+    """A table of our own (id, name varchar(10)) and a way to change it as a deploy's
+    migration would: from another connection, while this one keeps its statements."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (id integer, name varchar(10))")
+        cursor.execute("INSERT INTO prepared_probe VALUES (1, 'a')")
+    pool = connection.pool
+    assert pool is not None
+    other = psycopg.connect(conninfo=pool.conninfo, **{**pool.kwargs, "autocommit": True})
+
+    def migrate(sql: str) -> None:
+        other.execute(sql)
+
+    yield migrate
+    other.execute("DROP TABLE prepared_probe")
+    other.close()
+
+
+def _probe_read() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, name FROM prepared_probe WHERE id = %s", [1])
+        return cursor.fetchall()
+
+
+def _probe_prepare(settings) -> None:  # noqa: ANN001 - pytest-django's settings
+    for _ in range(settings.DB_PREPARE_THRESHOLD + 1):
+        _probe_read()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%prepared_probe%"],
+        )
+        assert cursor.fetchone() == (1,)
+
+
+def test_a_migration_changing_a_columns_type_does_not_break_prepared_reads(settings, probe_table):
+    if not settings.DB_PREPARED_STATEMENTS:
+        pytest.skip("DB_PREPARED_STATEMENTS=0 in this environment")
+    _probe_prepare(settings)
+
+    probe_table("ALTER TABLE prepared_probe ALTER COLUMN name TYPE varchar(20)")
+
+    # Outside a transaction the refused statement runs again: nobody sees the change.
+    assert _probe_read() == [(1, "a")]
+    assert _probe_read() == [(1, "a")]
+
+
+def test_a_migration_changing_a_columns_type_fails_a_transaction_once_per_connection(
+    settings, probe_table
+):
+    if not settings.DB_PREPARED_STATEMENTS:
+        pytest.skip("DB_PREPARED_STATEMENTS=0 in this environment")
+    _probe_prepare(settings)
+
+    probe_table("ALTER TABLE prepared_probe ALTER COLUMN name TYPE varchar(20)")
+
+    stale = pytest.raises(NotSupportedError, match="cached plan must not change result type")
+    with stale, transaction.atomic():
+        _probe_read()
+    with transaction.atomic():
+        assert _probe_read() == [(1, "a")]
