@@ -323,6 +323,7 @@ def _challenge_create_batched(
     locks = (f"challenge:phone:{phone}", f"challenge:ip:{ip}")
     # Several statements in one round trip: bound client-side, as server-side binding
     # (DB_PREPARED_STATEMENTS) sends exactly one statement per round trip.
+    committed_maybe = False
     with connection.client_bound_cursor() as cursor:
         try:
             cursor.execute(
@@ -348,6 +349,7 @@ def _challenge_create_batched(
                     phone=phone, country_code=budget_country_code, device=bool(device), now=now
                 )
                 sql, params = f"{sql}; {take_sql}", params + take_params
+            committed_maybe = own
             cursor.execute(sql, params)
             (pk,) = cursor.fetchone()
             budget = None
@@ -361,6 +363,20 @@ def _challenge_create_batched(
                 # locks) here; a broken connection has none left to end.
                 with contextlib.suppress(DatabaseError):
                     cursor.execute("ROLLBACK")
+            if committed_maybe:
+                # The insert may have committed before the budgets' take failed (a
+                # statement timeout, say): no code goes out, so that challenge must
+                # not stay pending, holding the phone in a cooldown for a code nobody
+                # got. Found by its token (its id was lost with the error); an insert
+                # that failed left no row to find.
+                with contextlib.suppress(DatabaseError):
+                    Challenge.objects.filter(
+                        token_hash=fields["token_hash"], state=Challenge.State.PENDING
+                    ).update(
+                        state=Challenge.State.FAILED,
+                        delivery=Challenge.Delivery.FAILED,
+                        delivery_updated_at=timezone.now(),
+                    )
             raise
     return ChallengeCreated(pk=pk, phone=phone, device=device, created_at=now, budget=budget)
 
