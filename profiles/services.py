@@ -10,7 +10,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core import metrics
@@ -363,6 +363,14 @@ def referral_leave(*, member_pk: int) -> None:
     activations lock theirs): the instance being deleted may have been loaded
     before the member entered a code, and an activation of this member holds the
     member's row until it commits.
+
+    The member's own referrals are locked in the same statement: the deletion then
+    sets their inviter to NULL (SET_NULL), and an activation into one of them (O,
+    below the member X, under X's inviter R) locks O and R in id order. Locked
+    only by that later UPDATE, O came after R here, and the two transactions each
+    waited for the other's row (a deadlock, answered 503). One statement in id
+    order for all of them, as an activation's, and neither can wait on the other
+    while holding a row the other needs.
     """
     for _ in range(TREE_MOVED_TRIES):
         try:
@@ -378,7 +386,7 @@ def _referral_leave_once(*, member_pk: int) -> None:
     inviter_pk = User.objects.filter(pk=member_pk).values_list("referred_by_id", flat=True).first()
     locked = dict(
         User.objects.select_for_update()
-        .filter(pk__in={member_pk, inviter_pk} - {None})
+        .filter(Q(pk__in={member_pk, inviter_pk} - {None}) | Q(referred_by_id=member_pk))
         .order_by("pk")
         .values_list("pk", "referred_by_id")
     )
