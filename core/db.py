@@ -2,10 +2,12 @@
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
+from django.utils import timezone
 
 
 def advisory_lock(*keys: str) -> None:
@@ -34,6 +36,22 @@ def advisory_lock_sql(*keys: str) -> str:
     """The statement advisory_lock runs, for a caller that sends it with others
     (one round trip); its parameters are advisory_lock_ids(*keys)."""
     return "SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+
+
+def database_now() -> datetime:
+    """The database's clock on PostgreSQL (`clock_timestamp()`), the app's elsewhere.
+
+    There an activation is stamped by the database's clock (profiles.services), so
+    whoever judges what came before a moment against `activated_at` (the fraud
+    scan's mark, which rewards' approvals wait for) reads that clock too: an app host
+    whose clock runs ahead would otherwise move the mark past activations that
+    commit just after its scan, and they would never be judged, yet approved.
+    """
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
 
 
 def release_connection() -> None:

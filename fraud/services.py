@@ -11,7 +11,7 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast, Left, Length
 from django.utils import timezone
 
-from core.db import advisory_lock
+from core.db import advisory_lock, database_now
 from events.payloads import iso_utc
 from events.services import events_publish
 from fraud import rules, signals
@@ -63,7 +63,8 @@ def flags_refresh(*, limit: int | None = CONSOLE_SCAN_LIMIT, now: datetime | Non
     `limit` activations per call, oldest first; the mark moves to the last one.
     """
     advisory_lock("fraud:flags_refresh")
-    now = now or timezone.now()
+    # The clock activations are stamped with (core.db.database_now), not this host's.
+    now = now or database_now()
     mark = _mark()
     new = User.objects.filter(
         Q(activated_at__gt=mark.scanned_to) | Q(activated_at=mark.scanned_to, pk__gt=mark.last_pk),

@@ -295,3 +295,24 @@ def test_flag_review_accepts_only_the_two_verdicts(member_at, operator):
             flag_review(flag=flag, status=verdict, by=operator)
     flag.refresh_from_db()
     assert flag.status == "open" and flag.reviewed_by is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_on_a_host_whose_clock_runs_ahead_still_judges_the_next_activation(
+    make_member, monkeypatch
+):
+    # Activations are stamped by the database's clock. A scan that took its moment from
+    # a host 5 minutes ahead moved the mark past the activation committed right after
+    # it: never judged, and rewards' approvals (which wait for the mark) paid it.
+    import fraud.services as fraud_services
+    from fraud.selectors import judged_until
+
+    inviter = make_member()
+    invite_activate(user=make_member(), code=inviter.invite_code)
+    ahead = timezone.now() + timedelta(minutes=5)
+    monkeypatch.setattr(fraud_services.timezone, "now", lambda: ahead)
+    assert flags_refresh() == 1
+    late = invite_activate(user=make_member(), code=inviter.invite_code)
+    assert judged_until() <= late.activated_at  # not judged yet, so not approvable
+    assert flags_refresh() >= 1  # the next scan reads it
