@@ -144,7 +144,7 @@ def challenge_issue(
     try:
         challenge.budget_judge()
     except SmsBudgetExhausted:
-        _challenge_void(challenge=challenge)
+        _challenge_void(pk=challenge.pk)
         if by_sms:
             _sms_fallback_release(previous=previous)
         raise
@@ -370,13 +370,7 @@ def _challenge_create_batched(
                 # got. Found by its token (its id was lost with the error); an insert
                 # that failed left no row to find.
                 with contextlib.suppress(DatabaseError):
-                    Challenge.objects.filter(
-                        token_hash=fields["token_hash"], state=Challenge.State.PENDING
-                    ).update(
-                        state=Challenge.State.FAILED,
-                        delivery=Challenge.Delivery.FAILED,
-                        delivery_updated_at=timezone.now(),
-                    )
+                    _challenge_void(token_hash=fields["token_hash"])
             raise
     return ChallengeCreated(pk=pk, phone=phone, device=device, created_at=now, budget=budget)
 
@@ -469,10 +463,13 @@ def _older_codes_replace(*, challenge: ChallengeCreated, mine: Q) -> None:
     older.update(state=Challenge.State.REPLACED, replaced_by_id=challenge.pk)
 
 
-def _challenge_void(*, challenge: ChallengeCreated) -> None:
-    """Nothing was sent (the SMS budget is spent): the code can never be used, and
-    like any failed send it starts no cooldown and counts only for the client IP."""
-    Challenge.objects.filter(pk=challenge.pk, state=Challenge.State.PENDING).update(
+def _challenge_void(*, pk: int | None = None, token_hash: str | None = None) -> None:
+    """Nothing was sent (the SMS budget is spent, or taking it failed): the code can
+    never be used, and like any failed send it starts no cooldown and counts only
+    for the client IP. The challenge by its id, or by its token's hash when the id
+    was lost with an error."""
+    found = {"pk": pk} if pk is not None else {"token_hash": token_hash}
+    Challenge.objects.filter(**found, state=Challenge.State.PENDING).update(
         state=Challenge.State.FAILED,
         delivery=Challenge.Delivery.FAILED,
         delivery_updated_at=timezone.now(),
