@@ -195,6 +195,22 @@ def _drop_other_connections(settings_dict: dict) -> None:
         )
 
 
+def plan_of(sql: str, *, prepare: str, rule_out: tuple[str, ...]) -> str:
+    """PostgreSQL's plan for `sql` after `prepare` (ANALYZE or VACUUM ANALYZE of its
+    table, as a live table is), with the plan types `rule_out` names switched off
+    (e.g. "seqscan"): whether the query still matches the index it is meant to use."""
+    with connection.cursor() as cursor:
+        cursor.execute(prepare)
+        for kind in rule_out:
+            cursor.execute(f"SET enable_{kind} = off")
+        try:
+            cursor.execute("EXPLAIN " + sql)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            for kind in rule_out:
+                cursor.execute(f"RESET enable_{kind}")
+
+
 def run_in_parallel(functions: list[Callable[[], Any]]) -> list[Any]:
     """Run each function in its own thread (its own database connection), all at once.
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from profiles.models import User
 from rewards import selectors
 from rewards.models import Grant
+from tests.conftest import plan_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -92,12 +93,5 @@ def test_the_reads_of_the_dropped_indexes_find_another(index, make_member):
     with CaptureQueriesContext(connection) as queries:
         READS[index](User.objects.get(pk=member.pk if index == "grant_member_idx" else staff.pk))
     sql = queries.captured_queries[-1]["sql"]
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE rewards_grant")
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            cursor.execute("EXPLAIN " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("RESET enable_seqscan")
+    plan = plan_of(sql, prepare="ANALYZE rewards_grant", rule_out=("seqscan",))
     assert f" on {index}" in plan or f"using {index}" in plan, plan

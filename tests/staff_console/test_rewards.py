@@ -17,6 +17,7 @@ from fraud.models import FraudFlag
 from rewards import selectors as rewards_selectors
 from rewards.models import Grant
 from rewards.services import grants_approve_due
+from tests.conftest import plan_of
 from tests.rewards.conftest import activate, judged, program  # noqa: F401 - fixtures
 from tests.staff_console.conftest import staff_with
 
@@ -231,14 +232,7 @@ def test_the_queues_and_the_cost_card_read_their_index_alone(index, make_member)
     with CaptureQueriesContext(connection) as queries:
         INDEXED_READS[index]()
     sql = queries.captured_queries[-1]["sql"]
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE rewards_grant")
-        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-        try:
-            cursor.execute("EXPLAIN " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
+    plan = plan_of(sql, prepare="VACUUM ANALYZE rewards_grant", rule_out=("seqscan", "bitmapscan"))
     assert f"Index Only Scan using {index.split()[0]}" in plan, plan
 
 
