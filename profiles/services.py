@@ -215,17 +215,22 @@ _LOCKED_COLUMNS = """u.id, u.referred_by_id, u.activated_at, u.phone, u.invite_c
                t.owner_id, t.root_id, t.through_member"""
 
 
-@functools.cache
-def _activation_lock_sql(table: str, lock: str) -> str:
-    """The portable lock statement: the owner's chain, then the rows of the member,
-    the root and the owner (locked, where the database has row locks)."""
-    select = f"""
+def _locked_select(table: str, lock: str) -> str:
+    """The rows of the member, the root and the owner after the owner's chain (`target`),
+    in id order, with `lock` (FOR UPDATE OF u where the database has row locks)."""
+    return f"""
         SELECT {_LOCKED_COLUMNS}
         FROM {table} u, target t
         WHERE u.id IN (%(member)s, t.owner_id, t.root_id)
         ORDER BY u.id{lock}
     """  # noqa: S608 - the table name is ours, values are parameters
-    return invite_chain_sql(table) + select
+
+
+@functools.cache
+def _activation_lock_sql(table: str, lock: str) -> str:
+    """The portable lock statement: the owner's chain, then the rows of the member,
+    the root and the owner (locked, where the database has row locks)."""
+    return invite_chain_sql(table) + _locked_select(table, lock)
 
 
 @functools.cache
@@ -243,12 +248,7 @@ def _activation_sql(table: str) -> str:
     are timed in the order they committed, which the live list's polls rely on.
     """
     rest = f""",
-        locked AS (
-            SELECT {_LOCKED_COLUMNS}
-            FROM {table} u, target t
-            WHERE u.id IN (%(member)s, t.owner_id, t.root_id)
-            ORDER BY u.id FOR UPDATE OF u
-        ),
+        locked AS ({_locked_select(table, " FOR UPDATE OF u")}),
         go AS (
             SELECT m.owner_id FROM locked m, locked o, locked r
             WHERE m.id = %(member)s AND m.activated_at IS NULL AND m.through_member = 0
