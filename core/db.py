@@ -70,16 +70,37 @@ def rows_insert(rows: Sequence[Model]) -> None:
     conflicts to handle, no batches, no signals either way), at a fraction of its
     cost in Python: for the few rows of a hot path (an activation's grants and
     events, bench/rewards.py), the ORM's insert compiler costs more than the
-    round trip. Values go through each field's own `pre_save` and
-    `get_db_prep_save`, as the ORM's do, so every backend stores them alike.
-
-    Cheaper still where the rows allow it: a nullable column that every row leaves
-    None (and that has no database default) is not written, the database makes it
-    NULL itself; a value the rows share (the same object) is prepared once; the
-    statement's text is made once per model, columns and row count.
+    round trip. The statement is `rows_insert_sql`'s.
     """
     if not rows:
         return
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, params, generated = rows_insert_sql(rows)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        if generated:
+            # Both PostgreSQL and SQLite return the rows of one VALUES list in its order
+            # (the ORM's bulk_create relies on it too).
+            attname = type(rows[0])._meta.pk.attname
+            for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
+                setattr(row, attname, value)
+    for row in rows:
+        row._state.adding = False
+        row._state.db = db.alias
+
+
+def rows_insert_sql(rows: Sequence[Model]) -> tuple[str, list[Any], bool]:
+    """The INSERT of new rows of one model (at least one), its parameters, and whether
+    it returns the database-made ids (RETURNING); for `rows_insert`, or a caller that
+    writes the rows inside a statement of its own (the outbox's, with its jobs).
+
+    Values go through each field's own `pre_save` and `get_db_prep_save`, as the
+    ORM's do, so every backend stores them alike. Cheaper where the rows allow it:
+    a nullable column that every row leaves None (and that has no database default)
+    is not written, the database makes it NULL itself; a value the rows share (the
+    same object) is prepared once; the statement's text is made once per model,
+    columns and row count.
+    """
     # The connection itself, not the proxy `connection`: each attribute read through
     # the proxy costs a thread-local lookup, and values are prepared field by field.
     db = connections[DEFAULT_DB_ALIAS]
@@ -114,16 +135,7 @@ def rows_insert(rows: Sequence[Model]) -> None:
             ", ".join([one] * len(rows)),
             f" RETURNING {quote(pk.column)}" if generated else "",
         )
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        if generated:
-            # Both PostgreSQL and SQLite return the rows of one VALUES list in its order
-            # (the ORM's bulk_create relies on it too).
-            for row, (value,) in zip(rows, cursor.fetchall(), strict=True):
-                setattr(row, pk.attname, value)
-    for row in rows:
-        row._state.adding = False
-        row._state.db = db.alias
+    return sql, params, generated
 
 
 # rows_insert's statements by (alias, model, columns written, rows, ids returned): a

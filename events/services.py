@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from procrastinate.tasks import Task
 
-from core.db import rows_insert
+from core.db import rows_insert, rows_insert_sql
 from events.models import Event
 
 # Events a dispatch job carries at most. A write of more (a judging raising many
@@ -87,19 +87,11 @@ def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
     the order published; one statement still writes the rows and the jobs, so
     neither commits without the other.
     """
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: a thread-local lookup per read
-    quote = db.ops.quote_name
-    fields = Event._meta.concrete_fields
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params: list[Any] = []
-    for row in rows:
-        params += [f.get_db_prep_save(getattr(row, f.attname), db) for f in fields]
+    # The events' ids are made here (a UUID default), so the INSERT returns nothing.
+    insert, params, _ = rows_insert_sql(rows)
     # A data-modifying WITH runs to completion whether or not the query reads it.
     sql = f"""
-        WITH event AS (
-            INSERT INTO {quote(Event._meta.db_table)} ({", ".join(quote(f.column) for f in fields)})
-            VALUES {", ".join([one] * len(rows))}
-        )
+        WITH event AS ({insert})
         SELECT procrastinate_defer_jobs_v1(ARRAY(
             SELECT ROW(%s, %s, %s, %s, %s, args, NULL)::procrastinate_job_to_defer_v1
             FROM jsonb_array_elements(%s::jsonb) AS args
@@ -107,7 +99,7 @@ def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
     """  # noqa: S608 - the table name is ours, values are parameters
     params += [task.queue, task.name, task.priority, task.lock, task.queueing_lock]
     params.append(json.dumps(_jobs_args(rows)))
-    with db.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
 
 
