@@ -1,13 +1,15 @@
 """Writes of the outbox: publishing an event in the transaction of its change."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Model
 from procrastinate.tasks import Task
 
 from core.db import rows_insert, rows_insert_sql
@@ -18,8 +20,18 @@ from events.models import Event
 # a bounded part of it; an activation's 3 events are one job.
 EVENTS_PER_JOB = 50
 
-# Events published inside `events_together`, not written yet (None: outside one).
-_together: ContextVar[list[Event] | None] = ContextVar("events_together", default=None)
+
+@dataclass
+class _Together:
+    """What an `events_together` block writes when it ends: its events, and the rows of
+    the change given to `rows_insert_with_events` (each a list of one model's rows)."""
+
+    events: list[Event] = field(default_factory=list)
+    rows: list[Sequence[Model]] = field(default_factory=list)
+
+
+# The open `events_together` block's writes, not written yet (None: outside one).
+_together: ContextVar[_Together | None] = ContextVar("events_together", default=None)
 
 
 def event_publish(*, type: str, data: dict[str, Any]) -> Event:  # noqa: A002 - the contract's name
@@ -38,10 +50,28 @@ def event_publish(*, type: str, data: dict[str, Any]) -> Event:  # noqa: A002 - 
     event = Event(type=type, data=data)
     pending = _together.get()
     if pending is not None:
-        pending.append(event)
+        pending.events.append(event)
     else:
         _events_write([event])
     return event
+
+
+def rows_insert_with_events(rows: Sequence[Model]) -> bool:
+    """INSERT new rows of one model (their ids set already) in the statement that
+    writes the events of the open `events_together` block, before those events; True
+    if so. Outside such a block, or for rows whose ids the database would make,
+    nothing is written and the answer is False: the caller inserts them itself.
+
+    For a change whose rows and events are written on a hot path (an activation's
+    grants, bench/rewards.py): on PostgreSQL the rows cost no round trip of their own.
+    They are in the database once the block ends, not before; the transaction's
+    outcome is theirs, as the events'.
+    """
+    pending = _together.get()
+    if pending is None or not rows or any(row.pk is None for row in rows):
+        return False
+    pending.rows.append(rows)
+    return True
 
 
 def events_publish(*, events: list[tuple[str, dict[str, Any]]]) -> list[Event]:
@@ -50,10 +80,12 @@ def events_publish(*, events: list[tuple[str, dict[str, Any]]]) -> list[Event]:
     return _events_write([Event(type=type_, data=data) for type_, data in events])
 
 
-def _events_write(rows: list[Event]) -> list[Event]:
+def _events_write(rows: list[Event], *, before: Sequence[Sequence[Model]] = ()) -> list[Event]:
     """The event rows and one dispatch job for all of them (`event_ids`, in the order
     published; one per EVENTS_PER_JOB): one statement on PostgreSQL's queue, two
     through procrastinate's own API elsewhere (the inline queue of `make run`).
+    `before`: other new rows of the change (`rows_insert_with_events`), written first,
+    in that statement on PostgreSQL.
 
     One job per write, not per event: an activation with the rewards program
     publishes three events, and each job row costs 7 indexes, a trigger writing
@@ -62,17 +94,23 @@ def _events_write(rows: list[Event]) -> list[Event]:
     from events.tasks import event_dispatch
 
     if not rows:
+        for other in before:
+            rows_insert(other)
         return rows
     if connection.vendor == "postgresql" and not settings.QUEUE_INLINE:
-        _events_write_with_jobs(rows, task=event_dispatch)
+        _events_write_with_jobs(rows, task=event_dispatch, before=before)
         return rows
     with transaction.atomic(savepoint=False):
+        for other in before:
+            rows_insert(other)
         rows_insert(rows)
         event_dispatch.batch_defer(*_jobs_args(rows))
     return rows
 
 
-def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
+def _events_write_with_jobs(
+    rows: list[Event], *, task: Task, before: Sequence[Sequence[Model]] = ()
+) -> None:
     """INSERT the events and queue their dispatch job in one statement (PostgreSQL):
     one job for up to EVENTS_PER_JOB events, `event_dispatch(event_ids=[...])`.
 
@@ -87,11 +125,17 @@ def _events_write_with_jobs(rows: list[Event], *, task: Task) -> None:
     the order published; one statement still writes the rows and the jobs, so
     neither commits without the other.
     """
-    # The events' ids are made here (a UUID default), so the INSERT returns nothing.
-    insert, params, _ = rows_insert_sql(rows)
+    # The events' ids are made here (a UUID default), so the INSERT returns nothing;
+    # the other rows' ids are set (rows_insert_with_events), so theirs neither.
+    params: list[Any] = []
+    ctes = []
+    for index, other in enumerate([*before, rows]):
+        insert, values, _ = rows_insert_sql(other)
+        ctes.append(f"{'event' if other is rows else f'row{index}'} AS ({insert})")
+        params += values
     # A data-modifying WITH runs to completion whether or not the query reads it.
     sql = f"""
-        WITH event AS ({insert})
+        WITH {", ".join(ctes)}
         SELECT procrastinate_defer_jobs_v1(ARRAY(
             SELECT ROW(%s, %s, %s, %s, %s, args, NULL)::procrastinate_job_to_defer_v1
             FROM jsonb_array_elements(%s::jsonb) AS args
@@ -126,10 +170,13 @@ def events_together() -> Iterator[None]:
     if _together.get() is not None:
         yield
         return
-    token = _together.set([])
+    token = _together.set(_Together())
     try:
         yield
-        pending = _together.get() or []
+        pending = _together.get() or _Together()
     finally:
         _together.reset(token)
-    _events_write(pending)
+    _events_write(pending.events, before=pending.rows)
+    for other in pending.rows:
+        for row in other:
+            row._state.adding, row._state.db = False, DEFAULT_DB_ALIAS

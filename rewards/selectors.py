@@ -36,7 +36,14 @@ class ActivationLedger:
     referrer_done: bool  # the inviter's grant for this referral's phone exists
     friend_done: bool  # a friend grant for this phone exists (whoever's it is)
     milestone_done: bool  # the inviter's milestone grant at `referrals` exists
+    # Ids for the grants of this activation, taken from the grants' sequence by the
+    # same statement (PostgreSQL; none elsewhere): so their events can name them
+    # before they are written, in the statement that writes the events.
+    grant_ids: tuple[int, ...] = ()
 
+
+# The grants one activation can earn: the inviter's, a milestone, the friend's.
+GRANTS_MAX = 3
 
 # The program's fields an activation's grants read, in the model's order (Program.from_db).
 _TERMS = (
@@ -70,8 +77,15 @@ def activation_ledger(
     since = connection.ops.adapt_datetimefield_value(month_from)
     live = "g.state <> %s"
     mine, theirs = "g.member_id = %s", "g.member_id = %s"
+    # An activation writes at most three grants; ids a replay leaves unused are gaps,
+    # as a rolled-back transaction leaves (only the one row with a program takes any).
+    ids = (
+        ", " + ", ".join([f"nextval(pg_get_serial_sequence('{grant}', 'id'))"] * GRANTS_MAX)
+        if connection.vendor == "postgresql"
+        else ""
+    )
     sql = f"""
-        SELECT {columns}, u.referrals_count, c.*
+        SELECT {columns}, u.referrals_count, c.*{ids}
         FROM {program} p
         CROSS JOIN (SELECT referrals_count FROM {user} WHERE id = %s) u
         CROSS JOIN (
@@ -111,7 +125,9 @@ def activation_ledger(
         found = cursor.fetchone()
     if found is None:
         return None
-    terms, (referrals, *counts) = found[: len(_TERMS)], found[len(_TERMS) :]
+    taken = GRANTS_MAX if ids else 0
+    terms, (referrals, *counts) = found[: len(_TERMS)], found[len(_TERMS) : len(found) - taken]
+    grant_ids = found[len(found) - taken :]
     # The program with the fields grants read (the rest deferred); milestones come as JSON text.
     milestones = _TERMS.index("milestones")
     terms = [
@@ -128,6 +144,7 @@ def activation_ledger(
         friend_total,
         friend_month,
         *(bool(n) for n in done),
+        grant_ids=tuple(grant_ids),
     )
 
 

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.db import rows_insert
+from events.services import rows_insert_with_events
 from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
 from profiles.models import User
@@ -142,9 +143,11 @@ def grants_for_activation(
         return []
     available_at = activated_at + timedelta(days=program.hold_days)
     grants = []
+    ids = iter(seen.grant_ids)
     for owner_pk, kind, amount, extra in wanted:
         total, month = counters[owner_pk]
         values = {
+            "id": next(ids, None),
             "member_id": owner_pk,
             "kind": kind,
             "amount": amount,
@@ -166,7 +169,11 @@ def grants_for_activation(
         else:
             counters[owner_pk] = [total + 1, month + 1]
         grants.append(_grant_new(values))
-    rows_insert(grants)  # the unique constraints stand behind the checks above
+    # With their ids taken already (PostgreSQL), the grants ride in the statement that
+    # writes the activation's events; the unique constraints stand behind the checks
+    # above either way.
+    if not rows_insert_with_events(grants):
+        rows_insert(grants)
     for grant in grants:
         grant_event(grant, "created")
     if not in_activation and any(g.member_id == member.pk for g in grants):

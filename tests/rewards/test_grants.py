@@ -6,6 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from events.models import Event
 from profiles.models import User
 from rewards.keys import phone_key
 from rewards.models import Grant
@@ -181,17 +182,27 @@ def _activation_statements(member: User, inviter: User) -> list[str]:
 
 
 @pytest.mark.postgres
-def test_the_program_costs_an_activation_one_statement_the_grants_insert(program, make_member):
+def test_the_program_costs_an_activation_no_statement_of_its_own(program, make_member):
     # Without a program: the chain read with the locks and the write (one statement),
-    # the rewards read (program and counts), the event with its job. With one: the
-    # grants besides; their events go out with the activation's, in the same statement.
+    # the rewards read (program and counts), the event with its job. With one, the same
+    # three: the rewards read takes the grants' ids, and the grants are written in the
+    # statement of the events (theirs and the activation's).
     without = _activation_statements(make_member(), make_member())
     program(milestones={1: 500})
-    granted = _activation_statements(make_member(), make_member())
+    member, inviter = make_member(), make_member()
+    granted = _activation_statements(member, inviter)
     assert len(without) == 3, without
-    assert len(granted) == 4, granted
-    assert Grant.objects.count() == 3
-    assert sum(sql.startswith('INSERT INTO "rewards_grant"') for sql in granted) == 1
+    assert len(granted) == 3, granted
+    assert 'INSERT INTO "rewards_grant"' in granted[-1]
+    grants = {g.kind: g for g in Grant.objects.all()}
+    assert set(grants) == {"referrer", "milestone", "friend"}
+    assert grants["friend"].member_id == member.pk
+    assert grants["referrer"].member_id == grants["milestone"].member_id == inviter.pk
+    # Each grant's reward.created event names the grant as written.
+    created = Event.objects.filter(type="reward.created")
+    assert sorted((e.data["id"], e.data["kind"]) for e in created) == sorted(
+        (g.pk, kind) for kind, g in grants.items()
+    )
 
 
 def test_the_friends_grant_moves_the_friends_list_version_once(program, activate, make_member):
