@@ -10,9 +10,9 @@ DB_POOL_BUSY_TIMEOUT more; if not, the timeout stands and the outage answer
 follows. One probe per process a second at most, however many threads time out.
 
 Also, with prepared statements (DB_PREPARED_STATEMENTS): a cursor that survives a
-migration changing a column's type under them (ServerBindingCursor), and one
-binding client-side on such a connection (client_bound_cursor) for the few
-batches of statements sent as one.
+migration changing a column's type under them and renews their plans every
+DB_PLAN_REFRESH_SECONDS (ServerBindingCursor), and one binding client-side on such
+a connection (client_bound_cursor) for the few batches of statements sent as one.
 """
 
 import threading
@@ -50,6 +50,29 @@ def database_answers(pool: ConnectionPool) -> bool:
 STALE_PLAN = "cached plan must not change result type"
 
 
+def plans_refresh(conn: psycopg.Connection) -> None:
+    """Forget the connection's prepared statements once every DB_PLAN_REFRESH_SECONDS.
+
+    A prepared statement lets PostgreSQL keep one generic plan for it after five runs
+    (plan_cache_mode `auto`, its default), which saves planning every run (about a
+    quarter of the database's CPU in an activation: docs/benchmarks.md). But such a
+    plan is made for the tables' sizes of its moment, and only an ANALYZE (autovacuum)
+    or a schema change makes PostgreSQL plan it again: a plan made on a small table
+    (a sequential scan) would stay while the table grows, wherever autovacuum is off
+    or lags. So psycopg forgets them (`DEALLOCATE ALL` goes with the next statement)
+    and prepares them anew, planned for the sizes of then: no plan outlives the
+    interval. One clock read per statement; each connection is used by one thread at
+    a time.
+    """
+    now = time.monotonic()
+    since = getattr(conn, "_plans_since", None)
+    if since is None:
+        conn._plans_since = now
+    elif now - since >= settings.DB_PLAN_REFRESH_SECONDS:
+        conn._prepared.clear()
+        conn._plans_since = now
+
+
 class ServerBindingCursor(base.ServerBindingCursor):
     """Django's server-binding cursor, surviving a migration under prepared statements.
 
@@ -67,6 +90,7 @@ class ServerBindingCursor(base.ServerBindingCursor):
     """
 
     def execute(self, query, params=None, **kwargs):  # noqa: ANN001, ANN003, ANN201 - psycopg's signature
+        plans_refresh(self.connection)
         try:
             return super().execute(query, params, **kwargs)
         except psycopg.errors.FeatureNotSupported as error:

@@ -71,6 +71,15 @@ DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
 # ServerBindingCursor: once per connection at most). Off behind PgBouncer (above).
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=not DB_PGBOUNCER)
 DB_PREPARE_THRESHOLD = env.int("DB_PREPARE_THRESHOLD", default=5)
+# How long a connection keeps its prepared statements (and their plans) before it
+# prepares them anew (core/db_engine.plans_refresh): short enough that a plan made on
+# a small table cannot outlast the table's first seconds of growth, long enough that
+# a busy connection plans a hot statement about once in a thousand runs. psycopg
+# counts runs afresh too, so only a statement run more than DB_PREPARE_THRESHOLD
+# times in one interval on one connection is prepared at all.
+DB_PLAN_REFRESH_SECONDS = env.float("DB_PLAN_REFRESH_SECONDS", default=5.0)
+if DB_PLAN_REFRESH_SECONDS <= 0:
+    raise ImproperlyConfigured("DB_PLAN_REFRESH_SECONDS must be more than 0.")
 if DB_PREPARE_THRESHOLD < 1:
     # psycopg would prepare a statement before its first run, and PostgreSQL refuses
     # to prepare a batch of several (migrations send some): at least one plain run
@@ -107,14 +116,14 @@ if DATABASES["default"]["ENGINE"] == "core.db_engine":
     elif DB_PREPARED_STATEMENTS:
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", DB_PREPARE_THRESHOLD)
-        # Planned for the values at hand on every run (only the parsing is saved):
-        # after five runs PostgreSQL may keep one generic plan for any values, made
-        # for the table sizes of that moment, and an activation's lock read kept a
-        # sequential scan of the members that grew with the table (bench.rewards:
-        # the database's CPU per activation from 1.6 to 7 ms in 3,000 activations).
-        options["options"] = " ".join(
-            filter(None, [options.get("options"), "-c plan_cache_mode=force_custom_plan"])
-        )
+        # PostgreSQL's plan_cache_mode stays `auto`: after five runs it may keep one
+        # generic plan for a prepared statement (planning was a quarter of the
+        # database's CPU in an activation). Such a plan is made for the tables' sizes
+        # of its moment, so each connection's statements are prepared anew every
+        # DB_PLAN_REFRESH_SECONDS (core/db_engine): a plan made on a small table (an
+        # activation's lock read once kept a sequential scan of the members while
+        # they grew: the database's CPU per activation from 1.6 to 7 ms in 3,000
+        # activations, with no ANALYZE in between) lasts that long at most.
 elif DB_PGBOUNCER:
     raise ImproperlyConfigured("DB_PGBOUNCER=1 needs a PostgreSQL DATABASE_URL (PgBouncer).")
 

@@ -81,7 +81,6 @@ BINDING_SHOW = (
     "print(json.dumps([o.get('server_side_binding'), o.get('prepare_threshold', 'unset'), "
     "o.get('options', '')]))"
 )
-CUSTOM_PLANS = "-c plan_cache_mode=force_custom_plan"
 
 
 def _binding(url: str = BOUNCER_URL, **env: str) -> list:
@@ -93,12 +92,17 @@ def _binding(url: str = BOUNCER_URL, **env: str) -> list:
 
 
 def test_straight_to_postgresql_statements_are_bound_server_side_and_prepared():
-    assert _binding() == [True, 5, CUSTOM_PLANS]
-    assert _binding(DB_PREPARE_THRESHOLD="2") == [True, 2, CUSTOM_PLANS]
+    # PostgreSQL's own plan_cache_mode (auto): no session option of ours.
+    assert _binding() == [True, 5, ""]
+    assert _binding(DB_PREPARE_THRESHOLD="2") == [True, 2, ""]
     # Options of the URL's own are kept.
-    assert _binding(BOUNCER_URL + "?options=-c%20work_mem%3D8MB")[2] == (
-        "-c work_mem=8MB " + CUSTOM_PLANS
-    )
+    assert _binding(BOUNCER_URL + "?options=-c%20work_mem%3D8MB")[2] == "-c work_mem=8MB"
+
+
+def test_a_plan_refresh_of_zero_seconds_is_refused_at_start_up():
+    result = manage("check", env=_database_env(DB_PLAN_REFRESH_SECONDS="0"))
+    assert result.returncode != 0
+    assert "DB_PLAN_REFRESH_SECONDS must be more than 0" in result.stderr
 
 
 def test_behind_pgbouncer_statements_are_bound_client_side_and_never_prepared():
