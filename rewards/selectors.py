@@ -75,7 +75,12 @@ def activation_ledger(
     program = Program._meta.db_table
     columns = ", ".join(f"p.{name}" for name in _TERMS)
     since = connection.ops.adapt_datetimefield_value(month_from)
-    live = "g.state <> %s"
+    # The kinds and the state are the model's constants, written into the SQL (never
+    # user input): so a plan PostgreSQL keeps for this statement (a prepared one)
+    # can use the partial unique indexes on them, whatever the values.
+    voided, referrer = _literal(Grant.State.VOIDED), _literal(Grant.Kind.REFERRER)
+    friend, milestone = _literal(Grant.Kind.FRIEND), _literal(Grant.Kind.MILESTONE)
+    live = f"g.state <> {voided}"
     mine, theirs = "g.member_id = %s", "g.member_id = %s"
     # An activation writes at most three grants; ids a replay leaves unused are gaps,
     # as a rolled-back transaction leaves (only the one row with a program takes any).
@@ -95,30 +100,28 @@ def activation_ledger(
                 COUNT(*) FILTER (WHERE {theirs} AND {live}) AS friend_total,
                 COUNT(*) FILTER (WHERE {theirs} AND {live} AND g.created_at >= %s) AS friend_month,
                 COUNT(*) FILTER (
-                    WHERE {mine} AND g.kind = %s AND g.referral_key = %s
+                    WHERE {mine} AND g.kind = {referrer} AND g.referral_key = %s
                 ) AS referrer_done,
-                COUNT(*) FILTER (WHERE g.kind = %s AND g.referral_key = %s) AS friend_done,
+                COUNT(*) FILTER (WHERE g.kind = {friend} AND g.referral_key = %s) AS friend_done,
                 COUNT(*) FILTER (
-                    WHERE {mine} AND g.kind = %s
+                    WHERE {mine} AND g.kind = {milestone}
                     AND g.milestone = (SELECT referrals_count FROM {user} WHERE id = %s)
                 ) AS milestone_done
             FROM {grant} g
-            WHERE g.member_id IN (%s, %s) OR (g.kind = %s AND g.referral_key = %s)
+            WHERE g.member_id IN (%s, %s) OR (g.kind = {friend} AND g.referral_key = %s)
         ) c
         WHERE p.active
-    """  # noqa: S608 - table names are ours, values are parameters
-    voided, referrer = Grant.State.VOIDED, Grant.Kind.REFERRER
-    friend, milestone = Grant.Kind.FRIEND, Grant.Kind.MILESTONE
+    """  # noqa: S608 - table names and constants are ours, values are parameters
     params = [
         inviter_pk,
-        *(inviter_pk, voided),
-        *(inviter_pk, voided, since),
-        *(member_pk, voided),
-        *(member_pk, voided, since),
-        *(inviter_pk, referrer, referral_key),
-        *(friend, referral_key),
-        *(inviter_pk, milestone, inviter_pk),
-        *(inviter_pk, member_pk, friend, referral_key),
+        inviter_pk,
+        *(inviter_pk, since),
+        member_pk,
+        *(member_pk, since),
+        *(inviter_pk, referral_key),
+        referral_key,
+        *(inviter_pk, inviter_pk),
+        *(inviter_pk, member_pk, referral_key),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -146,6 +149,13 @@ def activation_ledger(
         *(bool(n) for n in done),
         grant_ids=tuple(grant_ids),
     )
+
+
+def _literal(value: str) -> str:
+    """A constant of ours as an SQL string literal (letters and underscores only)."""
+    if not value.replace("_", "").isalpha():
+        raise ValueError(f"not a plain constant: {value!r}")
+    return f"'{value}'"
 
 
 def month_start(now: datetime | None = None) -> datetime:
