@@ -1,6 +1,6 @@
 """What the rewards program adds to an activation: the same activations with and without it.
 
-    .venv/bin/python -m bench.rewards [--count 500] [--rounds 5] [--database NAME]
+    .venv/bin/python -m bench.rewards [--count 500] [--rounds 9] [--database NAME]
 
 One process, one connection to PostgreSQL, as an app process has. Each round is
 `--count` activations (`profiles.services.invite_activate`, fresh members into
@@ -87,7 +87,7 @@ def program_switch(*, on: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500, help="activations per round and mode")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     # Several people bench one machine: each their own database, else one run drops
     # another's mid-round.
     parser.add_argument("--database", default=DATABASE, help="this run's database (dropped first)")
