@@ -4,6 +4,7 @@ The rules are the services' and the web forms' (see core.api.fields.WebFormField
 these views only translate between JSON and those calls.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -54,6 +55,50 @@ class SendCodeSerializer(serializers.Serializer):
     )
 
 
+# The code request's fields that are plain strings (or null, or left out).
+_CODE_REQUEST_TEXT = ("device_token", "challenge")
+
+
+def code_request_input(data: object) -> dict | None:
+    """The code request's body as SendCodeSerializer would validate it, without the
+    serializer, or None when the body is anything but plainly valid.
+
+    Every code request of a burst is validated, and DRF's serializer pass (copying
+    its fields, a form instance per field) was a sixth of the view's CPU. This takes
+    the common body the shortest way: an object whose phone the web form's own field
+    accepts, whose token and challenge are ASCII strings (or null, or missing) and
+    whose channel is "sms" (or null, or missing). Anything else, valid or not, goes
+    to the serializer, which answers exactly as before (its errors are the API's).
+    """
+    if type(data) is not dict:
+        return None
+    phone = data.get("phone")
+    if type(phone) is not str:
+        return None
+    validated = {}
+    for name in _CODE_REQUEST_TEXT:
+        if name not in data:
+            continue
+        value = data[name]
+        if value is not None:
+            # The serializer's CharField strips, and refuses NUL and surrogates.
+            if type(value) is not str or not value.isascii() or "\x00" in value:
+                return None
+            value = value.strip()
+        validated[name] = value
+    if "channel" in data:
+        if data["channel"] not in (None, "sms"):
+            return None
+        validated["channel"] = data["channel"]
+    try:
+        # What WebFormField runs: the web form's field and its clean_phone (E.164).
+        number = PhoneForm.base_fields["phone"].clean(phone.strip())
+    except ValidationError:
+        return None
+    validated["phone"] = number.as_e164
+    return validated
+
+
 class CodeSentSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="The number in E.164.")
     challenge = serializers.CharField(
@@ -82,14 +127,17 @@ class CodeRequestApi(APIView):
         **schema.CODE_REQUEST,
     )
     def post(self, request: Request) -> Response:
-        serializer = SendCodeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        validated = code_request_input(request.data)
+        if validated is None:
+            serializer = SendCodeSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            validated = serializer.validated_data
         issued = challenge_issue(
-            phone=serializer.validated_data["phone"],
+            phone=validated["phone"],
             ip=client_ip(request),
-            device_token=serializer.validated_data.get("device_token") or "",
-            previous=serializer.validated_data.get("challenge") or "",
-            by_sms=serializer.validated_data.get("channel") == "sms",
+            device_token=validated.get("device_token") or "",
+            previous=validated.get("challenge") or "",
+            by_sms=validated.get("channel") == "sms",
         )
         data = {
             "phone": issued.phone,
