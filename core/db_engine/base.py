@@ -9,12 +9,17 @@ fail. So when the pool times out, one connection of our own asks the database
 DB_POOL_BUSY_TIMEOUT more; if not, the timeout stands and the outage answer
 follows. One probe per process a second at most, however many threads time out.
 
+The pool's check before lending a connection (CONN_HEALTH_CHECKS) asks the socket
+first (connection_check): a round trip only for a connection idle a while, or
+whose socket has something to say.
+
 Also, with prepared statements (DB_PREPARED_STATEMENTS): a cursor that survives a
 migration changing a column's type under them and renews their plans every
 DB_PLAN_REFRESH_SECONDS (ServerBindingCursor), and one binding client-side on such
 a connection (client_bound_cursor) for the few batches of statements sent as one.
 """
 
+import select
 import threading
 import time
 
@@ -43,6 +48,40 @@ def database_answers(pool: ConnectionPool) -> bool:
                 _probe["answered"] = False
             _probe["at"] = time.monotonic()
         return bool(_probe["answered"])
+
+
+# A connection given back longer ago than this gets the pool's round trip before it is
+# lent again; one given back since is trusted if its socket is quiet.
+CHECK_IDLE_AFTER = 1.0  # seconds
+
+
+def connection_check(conn: psycopg.Connection) -> None:
+    """The pool's check before lending a connection: raise unless it works.
+
+    psycopg_pool's own check is a round trip (an empty query), and a code request
+    checks a connection out twice (before and after its send): two of its five
+    round trips, in a burst each one a wait for the GIL among hundreds of threads.
+    What the check is for is a connection the server dropped (a restart, an
+    outage, an idle timeout): the server then closed its end, so the socket is
+    readable (the FATAL message, then end of file), while an idle connection that
+    works has nothing to read. So a connection given back under CHECK_IDLE_AFTER ago
+    whose libpq state is idle and whose socket is quiet is lent as it is; any other
+    (idle longer: a peer gone without a word, whom only a round trip finds; or with
+    something to read, a notice as well as a goodbye) gets the round trip.
+    """
+    pgconn = conn.pgconn
+    idle_since = getattr(conn, "_idle_since", None)
+    if (
+        idle_since is not None
+        and time.monotonic() - idle_since < CHECK_IDLE_AFTER
+        and pgconn.status == psycopg.pq.ConnStatus.OK
+        and pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    ):
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+        if not poller.poll(0):
+            return
+    ConnectionPool.check_connection(conn)
 
 
 # PostgreSQL's refusal to run a prepared statement whose result columns changed type
@@ -107,6 +146,19 @@ class ServerBindingCursor(base.ServerBindingCursor):
 class DatabaseWrapper(base.DatabaseWrapper):
     # Set while client_bound_cursor makes its cursor (one wrapper per thread).
     _client_bound = False
+
+    def __init__(self, settings_dict: dict, *args: object, **kwargs: object) -> None:
+        super().__init__(settings_dict, *args, **kwargs)
+        pool = settings_dict.get("OPTIONS", {}).get("pool")
+        if isinstance(pool, dict) and settings_dict.get("CONN_HEALTH_CHECKS"):
+            # Django's default is psycopg_pool's round trip (connection_check's doc).
+            pool.setdefault("check", connection_check)
+
+    def _close(self) -> None:
+        if self.connection is not None and self.pool:
+            # When it went back to the pool: connection_check trusts a recent one.
+            self.connection._idle_since = time.monotonic()
+        super()._close()
 
     def client_bound_cursor(self) -> CursorWrapper:
         """A cursor that quotes its parameters into the SQL (client-side binding)

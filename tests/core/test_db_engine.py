@@ -201,3 +201,52 @@ def test_a_migration_changing_a_columns_type_fails_a_transaction_once_per_connec
         _probe_read()
     with transaction.atomic():
         assert _probe_read() == [(1, "a")]
+
+
+@contextlib.contextmanager
+def _traced(conn: psycopg.Connection, path) -> Callable[[], bytes]:  # noqa: ANN001
+    """What libpq sends and receives on `conn` while the block runs (its own trace)."""
+    with open(path, "wb") as trace:
+        conn.pgconn.trace(trace.fileno())
+        try:
+            yield lambda: path.read_bytes()
+        finally:
+            conn.pgconn.untrace()
+
+
+def test_a_connection_given_back_moments_ago_is_lent_without_a_round_trip(tmp_path):
+    from core.db_engine.base import connection_check
+
+    with psycopg.connect(connection.pool.conninfo, autocommit=True) as conn:
+        conn._idle_since = time.monotonic()
+        with _traced(conn, tmp_path / "quiet") as sent:
+            connection_check(conn)
+        assert sent() == b""
+        # Idle longer than CHECK_IDLE_AFTER, or never stamped: the round trip.
+        conn._idle_since = time.monotonic() - 60
+        with _traced(conn, tmp_path / "idle") as sent:
+            connection_check(conn)
+        assert b"Query" in sent()
+
+
+def test_a_connection_the_server_closed_moments_ago_is_not_lent():
+    from psycopg_pool import ConnectionPool
+
+    from core.db_engine.base import connection_check
+
+    with (
+        ConnectionPool(
+            connection.pool.conninfo, min_size=1, max_size=1, check=connection_check, timeout=5
+        ) as pool,
+        psycopg.connect(connection.pool.conninfo, autocommit=True) as admin,
+    ):
+        with pool.connection() as conn:
+            first = conn.info.backend_pid
+            conn._idle_since = time.monotonic()
+        # A restart's goodbye: the server ends the backend and closes its socket.
+        admin.execute("SELECT pg_terminate_backend(%s)", [first])
+        time.sleep(0.2)
+        with pool.connection() as conn:
+            # The check saw the socket readable, its round trip failed, and the pool
+            # lent a new connection instead of the dead one.
+            assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != first
