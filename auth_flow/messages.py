@@ -12,9 +12,10 @@ the code too).
 """
 
 import ipaddress
+from functools import lru_cache
 
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 # GSM 03.38 basic character set (one septet each) and its extension (two septets).
 GSM7_BASIC = set(
@@ -42,9 +43,16 @@ def sms_fits_one_segment(text: str) -> bool:
 def otp_origin_host() -> str:
     """OTP_ORIGIN_HOST, else the first of ALLOWED_HOSTS that is a host name (not an
     IP address, not a wildcard); "" if there is none."""
-    if settings.OTP_ORIGIN_HOST:
-        return settings.OTP_ORIGIN_HOST
-    for host in settings.ALLOWED_HOSTS:
+    return _origin_host(settings.OTP_ORIGIN_HOST, tuple(settings.ALLOWED_HOSTS))
+
+
+# Every code request asks (the settings' values are the key): parsing each allowed
+# host as an IP address, to skip those, cost more than the rest of the text.
+@lru_cache(maxsize=8)
+def _origin_host(configured: str, allowed_hosts: tuple[str, ...]) -> str:
+    if configured:
+        return configured
+    for host in allowed_hosts:
         name = host.strip().lstrip(".").split(":")[0] if not host.startswith("[") else ""
         if not name or name == "*":
             continue
@@ -59,12 +67,32 @@ def otp_sms_text(*, code: str) -> str:
     """The sign-in SMS in the active language, one segment long, ending with
     `@<host> #<code>` when a host is known."""
     host = otp_origin_host()
+    # Which wording fits depends on the code's length and alphabet, not on its
+    # digits: judged once per language, host and shape of code (every code is 4 digits).
+    shape = "0" * len(code) if code.isascii() and code.isdigit() else code
+    wording = _fitting_wording(get_language(), host, shape)
+    if wording is None:
+        return _sms_text(None, host, code)
+    return _sms_text(gettext(WORDINGS[wording]), host, code)
+
+
+# The SMS wordings, longest first (translated where used; gettext_noop marks them).
+WORDINGS = (gettext_noop("Your sign-in code: %(code)s"), gettext_noop("Code: %(code)s"))
+
+
+def _sms_text(words: str | None, host: str, code: str) -> str:
     origin = f"@{host} #{code}" if host else ""
-    for words in (
-        gettext("Your sign-in code: %(code)s") % {"code": code},
-        gettext("Code: %(code)s") % {"code": code},
-    ):
-        text = f"{words}\n\n{origin}" if origin else words
-        if sms_fits_one_segment(text):
-            return text
-    return origin
+    if words is None:
+        return origin
+    words = words % {"code": code}
+    return f"{words}\n\n{origin}" if origin else words
+
+
+@lru_cache(maxsize=64)
+def _fitting_wording(language: str | None, host: str, code: str) -> int | None:
+    """The first of WORDINGS whose text fits one segment in `language`, else None
+    (the origin line alone)."""
+    for index, wording in enumerate(WORDINGS):
+        if sms_fits_one_segment(_sms_text(gettext(wording), host, code)):
+            return index
+    return None
