@@ -7,7 +7,8 @@ import logging
 import math
 import operator
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
 
@@ -55,6 +56,7 @@ from auth_flow.sms.guards import phone_check
 from core.db import advisory_lock, advisory_lock_ids, advisory_lock_sql, release_connection
 from core.errors import DomainError
 from core.metrics import code_requests, outcomes_counted
+from core.outage import database_unavailable
 from profiles.models import User
 from profiles.services import member_get_or_create
 
@@ -425,22 +427,117 @@ def _delivery_sent(
     # A status callback may already have moved `delivery` on: only `pending` becomes
     # `sent`. A send whose outcome is unknown stays `pending` (nobody knows yet).
     reached = Challenge.Delivery.SENT if sent.outcome_known else Challenge.Delivery.PENDING
-    # One plain statement: built by the ORM (a Case over the old value) it was a fifth
-    # of a code request's CPU, and every code request that was sent runs it.
+    record = (challenge.pk, sent.provider[:32], sent.message_id, reached, timezone.now())
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a transaction (a test, a caller's atomic block) the row may be
+        # uncommitted: only this connection may write it.
+        _deliveries_write([record])
+        return
+    _delivery_records.write(record)
+
+
+# One plain statement for any number of records: built by the ORM (a Case over the
+# old value) one record's UPDATE was a fifth of a code request's CPU.
+_DELIVERY_SQL = (
+    f"UPDATE {_CHALLENGE_TABLE} AS c SET provider = r.provider, message_id = r.message_id,"  # noqa: S608
+    " delivery = CASE WHEN c.delivery = %s THEN r.reached ELSE c.delivery END,"
+    " delivery_updated_at = r.at"
+    " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])"
+    " AS r (id, provider, message_id, reached, at) WHERE c.id = r.id"
+)
+_DELIVERY_ONE_SQL = (
+    f"UPDATE {_CHALLENGE_TABLE} SET provider = %s, message_id = %s,"  # noqa: S608
+    " delivery = CASE WHEN delivery = %s THEN %s ELSE delivery END,"
+    " delivery_updated_at = %s WHERE id = %s"
+)
+
+
+def _deliveries_write(records: list[tuple]) -> None:
+    """Record sends: (challenge id, provider, message id, delivery reached, when)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_CHALLENGE_TABLE} SET provider = %s, message_id = %s,"  # noqa: S608
-            " delivery = CASE WHEN delivery = %s THEN %s ELSE delivery END,"
-            " delivery_updated_at = %s WHERE id = %s",
-            [
-                sent.provider[:32],
-                sent.message_id,
-                Challenge.Delivery.PENDING,
-                reached,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                challenge.pk,
-            ],
-        )
+        if len(records) == 1 or connection.vendor != "postgresql":
+            for pk, provider, message_id, reached, at in records:
+                cursor.execute(
+                    _DELIVERY_ONE_SQL,
+                    [
+                        provider,
+                        message_id,
+                        Challenge.Delivery.PENDING,
+                        reached,
+                        connection.ops.adapt_datetimefield_value(at),
+                        pk,
+                    ],
+                )
+            return
+        columns = [list(column) for column in zip(*records, strict=True)]
+        cursor.execute(_DELIVERY_SQL, [Challenge.Delivery.PENDING, *columns])
+
+
+@dataclass
+class _DeliveryBatch:
+    records: list = field(default_factory=list)
+    done: bool = False
+    # Why its statement failed, if it did.
+    error: Exception | None = None
+
+
+class _DeliveryRecords:
+    """Group commit of a process's delivery records (PostgreSQL, outside transactions).
+
+    Every code request that was sent records it, after its 1-2 s send: in a burst
+    that was one more pooled connection checked out, one statement and one durable
+    commit per request, while hundreds of threads wait for the GIL. Here the
+    records of requests finishing at about the same time go in one statement: the
+    first caller to find nobody writing writes every record waiting (on its own
+    connection), the others wait for that statement's commit, so each caller still
+    returns only once its record is committed. Records arriving meanwhile form the
+    next batch, written by one of their callers as soon as the statement before
+    ends. If the database cannot be reached, every caller of the batch raises that
+    (the outage's 503, no second wait); if the statement failed otherwise (a bad
+    record), each caller writes its own record alone, so that error stays its own.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._collecting = _DeliveryBatch()
+        self._writing = False
+
+    def write(self, record: tuple) -> None:
+        with self._changed:
+            batch = self._collecting
+            batch.records.append(record)
+            while not batch.done and self._writing:
+                self._changed.wait()
+            lead = not batch.done
+            if lead:
+                self._writing = True
+                self._collecting = _DeliveryBatch()
+        if lead:
+            written = False
+            try:
+                _deliveries_write(batch.records)
+                written = True
+            except Exception as error:
+                batch.error = error
+                if len(batch.records) == 1 or database_unavailable(error):
+                    raise
+            finally:
+                if not written and batch.error is None:
+                    # Interrupted (the worker's shutdown): the others write their own.
+                    batch.error = DatabaseError("the batch's statement did not complete")
+                with self._changed:
+                    batch.done = True
+                    self._writing = False
+                    self._changed.notify_all()
+        error = batch.error
+        if error is None:
+            return
+        if database_unavailable(error):
+            raise type(error)(*error.args) from error
+        _deliveries_write([record])
+
+
+_delivery_records = _DeliveryRecords()
 
 
 @transaction.atomic

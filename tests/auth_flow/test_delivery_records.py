@@ -1,0 +1,115 @@
+"""Delivery records of parallel sends go in shared statements, each still its own."""
+
+import threading
+import time
+
+import pytest
+from django.db import DataError, connection, transaction
+
+from auth_flow.models import Challenge
+from auth_flow.services import _challenge_create, _delivery_records, _delivery_sent
+from auth_flow.sms import SendResult
+from tests.conftest import run_in_parallel
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _challenges(new_phone, count: int) -> list:
+    return [
+        _challenge_create(phone=new_phone(), ip="203.0.113.40", code="1234", token=f"t{i}")
+        for i in range(count)
+    ]
+
+
+def test_parallel_sends_each_record_their_own_delivery(new_phone):
+    challenges = _challenges(new_phone, 30)
+    # A status report that came first: its outcome stays (only pending becomes sent).
+    Challenge.objects.filter(pk=challenges[0].pk).update(delivery=Challenge.Delivery.DELIVERED)
+
+    results = run_in_parallel(
+        [
+            lambda c=c, i=i: _delivery_sent(
+                challenge=c,
+                sent=SendResult(provider="smsru", message_id=f"m-{i}", outcome_known=i != 1),
+            )
+            for i, c in enumerate(challenges)
+        ]
+    )
+
+    assert results == [None] * 30
+    rows = {row.pk: row for row in Challenge.objects.filter(pk__in=[c.pk for c in challenges])}
+    for i, challenge in enumerate(challenges):
+        row = rows[challenge.pk]
+        assert (row.provider, row.message_id) == ("smsru", f"m-{i}")
+        assert row.delivery_updated_at is not None
+        expected = {0: "delivered", 1: "pending"}.get(i, "sent")
+        assert row.delivery == expected, i
+
+
+def test_a_record_that_fails_fails_only_its_own_request(new_phone):
+    """Records arriving while a statement runs share the next one; a bad record
+    among them (a message id longer than the column) is its own request's error."""
+    first, *batch = _challenges(new_phone, 5)
+    # Hold the first record's row, so that its statement waits and the next four
+    # records queue up behind it as one batch.
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Challenge.objects.select_for_update().filter(pk=first.pk).exists()
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(5)
+    try:
+        results: dict[int, object] = {}
+
+        def record(challenge, message_id: str) -> None:  # noqa: ANN001
+            try:
+                _delivery_sent(
+                    challenge=challenge, sent=SendResult(provider="smsru", message_id=message_id)
+                )
+                results[challenge.pk] = None
+            except Exception as error:  # noqa: BLE001 - the test looks at it
+                results[challenge.pk] = error
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=record, args=(first, "first"))]
+        threads[0].start()
+        time.sleep(0.3)
+        ids = ["ok-1", "x" * 65, "ok-3", "ok-4"]
+        threads += [
+            threading.Thread(target=record, args=(c, m)) for c, m in zip(batch, ids, strict=True)
+        ]
+        for thread in threads[1:]:
+            thread.start()
+        deadline = time.monotonic() + 5
+        while len(_delivery_records._collecting.records) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(_delivery_records._collecting.records) == 4  # one batch behind the first
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert isinstance(results.pop(batch[1].pk), DataError)
+    assert set(results.values()) == {None}
+    stored = dict(
+        Challenge.objects.filter(pk__in=[c.pk for c in (first, *batch)]).values_list(
+            "pk", "message_id"
+        )
+    )
+    assert stored == {
+        first.pk: "first",
+        batch[0].pk: "ok-1",
+        batch[1].pk: "",
+        batch[2].pk: "ok-3",
+        batch[3].pk: "ok-4",
+    }
