@@ -38,6 +38,7 @@ SQLite (`make run`) has one writer at a time: a transaction of plain statements.
 """
 
 import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -140,13 +141,28 @@ def budget_take_sql(
         "%s::timestamptz, %s::text[], %s::integer[], %s, %s::text[], %s::integer[])",
         [
             window_start(now),
-            shards,
-            shard_limits(global_limit),
+            _array_literal(shards),
+            _array_literal(shard_limits(global_limit)),
             first,
-            [k for k, _ in others],
-            [m for _, m in others],
+            _array_literal([k for k, _ in others]),
+            _array_literal([m for _, m in others]),
         ],
     )
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9:_+-]*")
+
+
+def _array_literal(values: list) -> str | list:
+    """`values` as PostgreSQL's text form of an array when every element is plain
+    (letters, digits, `:_+-`, and not the word NULL: nothing to quote), else the
+    list itself. The code request sends this statement bound client-side, where
+    psycopg quoted each list element in Python: 30 us of a request's CPU for the
+    four short arrays, 9 us as text."""
+    texts = [str(value) for value in values]
+    if all(text and _PLAIN.fullmatch(text) and text.upper() != "NULL" for text in texts):
+        return "{" + ",".join(texts) + "}"
+    return list(values)
 
 
 def budget_take_judge(

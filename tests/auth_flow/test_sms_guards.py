@@ -314,3 +314,32 @@ def test_a_global_limit_lowered_within_the_hour_applies_at_once(settings):
     with pytest.raises(SmsBudgetExhausted):
         budget_take(phone="+79990000000", country_code=7, device=True, now=now)
     assert budget_of("global") == (4, 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["global:0", "global:1"],
+        ["cc:7", "px:799955"],
+        [],
+        ["a,b"],
+        ["NULL"],
+        ["a b"],
+        ['a"b'],
+        [""],
+    ],
+)
+def test_budget_arrays_reach_the_database_as_they_are(values):
+    """The take's arrays go as PostgreSQL's text form only when nothing in them needs
+    quoting (cheaper to send); either way the database reads the same array."""
+    from django.db import connection
+
+    from auth_flow.sms.budgets import _array_literal
+
+    sent = _array_literal(values)
+    plain = all(v and v.replace(":", "").isalnum() and v != "NULL" for v in values)
+    assert isinstance(sent, str) == plain
+    with connection.client_bound_cursor() as cursor:
+        cursor.execute("SELECT %s::text[], %s::integer[]", [sent, _array_literal([100, 20])])
+        assert cursor.fetchone() == (values, [100, 20])
