@@ -14,7 +14,12 @@ from django.db import connection, transaction
 from events import dispatch
 from events.models import Event
 from events.payloads import e164, iso_utc
-from events.services import event_publish, events_publish, events_together
+from events.services import (
+    event_publish,
+    events_publish,
+    events_together,
+    rows_insert_with_events,
+)
 from tests.fakes.worker import ROOT
 
 pytestmark = [pytest.mark.django_db]
@@ -261,6 +266,63 @@ def test_an_error_inside_events_together_writes_none_of_its_events():
     # Afterwards events are written one by one again.
     event = event_publish(type="member.created", data={})
     assert Event.objects.filter(pk=event.pk).exists()
+
+
+def _members(*numbers: int) -> list:
+    """New members with their ids set already, as rows_insert_with_events takes them."""
+    from profiles.models import User
+
+    return [User(id=10**9 + n, phone=f"+7999000{n:04d}", invite_code=f"RW{n:04d}") for n in numbers]
+
+
+def test_rows_given_with_the_events_are_written_when_the_block_ends():
+    from profiles.models import User
+
+    rows = _members(1, 2)
+    with transaction.atomic(), events_together():
+        event = event_publish(type="member.created", data={})
+        assert rows_insert_with_events(rows) is True
+        # Not in the database before the block ends: their statement is the events'.
+        assert not User.objects.filter(pk__in=[row.pk for row in rows]).exists()
+    assert set(
+        User.objects.filter(pk__in=[r.pk for r in rows]).values_list("phone", flat=True)
+    ) == {
+        "+79990000001",
+        "+79990000002",
+    }
+    assert Event.objects.filter(pk=event.pk).exists()
+    assert all(not row._state.adding for row in rows)
+
+
+@pytest.mark.postgres
+def test_rows_given_with_the_events_cost_no_statement_of_their_own(django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(1), events_together():
+        event_publish(type="member.created", data={})
+        rows_insert_with_events(_members(3))
+
+
+def test_rows_are_not_taken_outside_a_block_or_without_their_ids():
+    from profiles.models import User
+
+    assert rows_insert_with_events(_members(4)) is False
+    with transaction.atomic(), events_together():
+        event_publish(type="member.created", data={})
+        assert (
+            rows_insert_with_events([User(phone="+79990000005", invite_code="ROWS0005")]) is False
+        )
+    assert not User.objects.filter(phone__in=["+79990000004", "+79990000005"]).exists()
+
+
+def test_an_error_inside_the_block_writes_neither_its_rows_nor_its_events():
+    from profiles.models import User
+
+    rows = _members(6)
+    with pytest.raises(ValueError, match="went wrong"), transaction.atomic(), events_together():
+        event_publish(type="member.created", data={})
+        rows_insert_with_events(rows)
+        raise ValueError("went wrong")
+    assert not User.objects.filter(pk=rows[0].pk).exists()
+    assert not Event.objects.exists()
 
 
 def test_a_nested_events_together_joins_the_outer_one():
