@@ -28,7 +28,7 @@ help:
 	@echo "make tools  - chromium, gettext, wrk, pgbouncer, promtool if missing (as root with apt-get); make test runs it"
 	@echo "make serve  - production server: gunicorn, PORT=$(PORT), WEB_CONCURRENCY=$(WEB_CONCURRENCY)"
 	@echo "make worker - a background queue worker (manage.py queue_worker); needs PostgreSQL"
-	@echo "make bench  - benchmarks and abuse drills (bench/), about 6 minutes"
+	@echo "make bench  - benchmarks and abuse drills (bench/), about 8 minutes"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@py=$$($(FIND_PYTHON)) || { echo "No Python >= 3.12 found. Install one, or run: make PYTHON=/path/to/python3.12 ..." >&2; exit 1; }; \
@@ -90,6 +90,8 @@ bench: $(STAMP)
 	$(PY) -m bench.profile
 	$(PY) -m bench.abuse
 	$(PY) -m bench.activations
+	$(PY) -m bench.rewards
+	$(PY) -m bench.plans
 	$(PY) -m bench.report
 	$(PY) -m bench.send_code --provider smsru
 	$(PY) -m bench.console
