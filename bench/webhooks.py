@@ -1,6 +1,6 @@
 """Webhooks from commit to delivery: 1,000 events through 2 queue workers.
 
-    .venv/bin/python -m bench.webhooks [--events 1000] [--workers 2] [--rate 100]
+    .venv/bin/python -m bench.webhooks [--events 1000] [--workers 2] [--rate 100] [--database NAME]
 
 In a database of its own (`referral_bench_webhooks`, production settings), one
 endpoint subscribes to every event and points at a local receiver
@@ -65,9 +65,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=100.0, help="events/s; 0: unpaced")
+    # Several people bench one machine: each their own database (dropped first).
+    parser.add_argument("--database", default=DATABASE, help="this run's database")
     args = parser.parse_args()
 
-    url = recreate_database(DATABASE)
+    url = recreate_database(args.database)
     env = server_env(url, **ENV)
     os.environ.update(env)
     import django

@@ -7,6 +7,11 @@ The table holds only live jobs and recent failures (successful jobs are deleted 
 they finish, failed and cancelled ones after QUEUE_JOB_RETENTION_DAYS), so the
 count stays small unless the queue is behind, which is when it is wanted.
 
+Writes of events waiting for the relay (events_pending, events/relay.py) are queued
+work of the `events` queue too: each counts as a `todo` job (a write's events go in
+one job) due since its transaction began, so a stuck relay shows as the `events`
+queue's age growing, as a stuck worker does.
+
 "Due" is when a job could first have run: its `scheduled_at` (a retry, a job
 queued for later) or else when it was queued (its `deferred` event). A job
 scheduled for later is counted as `todo` but is not late until its time comes.
@@ -39,6 +44,10 @@ SELECT queue_name, status::text, jobs,
             WHERE job_id = first_queued AND type = 'deferred')
        ))::float
 FROM by_status
+UNION ALL
+SELECT %s, 'todo', count(*), extract(epoch FROM now() - min(at))::float
+FROM events_pending
+HAVING count(*) > 0
 """
 
 Row = tuple[str, str, int, float | None]
@@ -53,12 +62,14 @@ VALUES = {status.value for status in Status}
 def queue_collect() -> Iterator[GaugeMetricFamily]:
     jobs = GaugeMetricFamily(
         "referral_queue_jobs",
-        "Jobs in the queue's table by queue and status (successful ones are deleted at once).",
+        "Jobs in the queue's table by queue and status (successful ones are deleted at once);"
+        " the events queue's todo counts writes waiting for the relay too.",
         labels=["queue", "status"],
     )
     age = GaugeMetricFamily(
         "referral_queue_oldest_job_age_seconds",
-        "Seconds since the oldest job waiting to run fell due (0: none waiting).",
+        "Seconds since the oldest job waiting to run fell due, or the oldest write waiting"
+        " for the relay was made (0: none waiting).",
         labels=["queue"],
     )
     rows = _inline_rows() if settings.QUEUE_INLINE else _table_rows()
@@ -66,10 +77,14 @@ def queue_collect() -> Iterator[GaugeMetricFamily]:
     # vanish when its queue empties (an alert on it would go silent, not resolve).
     queues = {task.queue for task in app.tasks.values()} | {row[0] for row in rows}
     counts = {(queue, status.value): 0 for queue in queues for status in STATUSES}
-    counts |= {(queue, status): count for queue, status, count, _ in rows if status in VALUES}
+    ages: dict[str, float] = {}
+    for queue, status, count, seconds in rows:
+        if status in VALUES:  # the events queue has two `todo` rows: jobs, relay
+            counts[queue, status] = counts.get((queue, status), 0) + count
+        if seconds is not None:
+            ages[queue] = max(seconds, ages.get(queue, seconds))
     for (queue, status), count in sorted(counts.items()):
         jobs.add_metric([queue, status], count)
-    ages = {queue: seconds for queue, _, _, seconds in rows if seconds is not None}
     for queue in sorted(queues):
         age.add_metric([queue], max(0.0, ages.get(queue, 0.0)))
     yield jobs
@@ -77,8 +92,10 @@ def queue_collect() -> Iterator[GaugeMetricFamily]:
 
 
 def _table_rows() -> list[Row]:
+    from events.tasks import event_dispatch
+
     with connection.cursor() as cursor:
-        cursor.execute(QUEUE_FIGURES_SQL)
+        cursor.execute(QUEUE_FIGURES_SQL, [event_dispatch.queue])
         return cursor.fetchall()
 
 

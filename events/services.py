@@ -10,14 +10,15 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
-from procrastinate.tasks import Task
 
 from core.db import rows_insert, rows_insert_sql
 from events.models import Event
 
 # Events a dispatch job carries at most. A write of more (a judging raising many
 # flags) gets several jobs, so that workers share them and a failing handler retries
-# a bounded part of it; an activation's 3 events are one job.
+# a bounded part of it; an activation's 3 events are one job. The relay packs the
+# events of several writes into one job up to this many (never splitting a write
+# that fits), so the queue's job count is about events / EVENTS_PER_JOB under load.
 EVENTS_PER_JOB = 50
 
 
@@ -35,13 +36,14 @@ _together: ContextVar[_Together | None] = ContextVar("events_together", default=
 
 
 def event_publish(*, type: str, data: dict[str, Any]) -> Event:  # noqa: A002 - the contract's name
-    """Record that `type` happened, and queue its dispatch, in the caller's transaction.
+    """Record that `type` happened, for its dispatch, in the caller's transaction.
 
     Call it inside the transaction of the change it reports (it joins it; outside
-    one it opens its own): the event row and its job row commit or roll back with
-    the change, so a rolled-back change publishes nothing and a committed one is
-    never lost, even if the process dies right after the commit. One statement on
-    PostgreSQL (the event and its job), no savepoint. `data` holds ids, E.164 phones
+    one it opens its own): the event row and its marker for the relay commit or
+    roll back with the change, so a rolled-back change publishes nothing and a
+    committed one is never lost, even if the process dies right after the commit
+    (the workers' relay queues its dispatch job, events/relay.py). One statement on
+    PostgreSQL (the event and its marker), no savepoint. `data` holds ids, E.164 phones
     and ISO-8601 UTC times (events/payloads.py).
 
     Inside `events_together` the event is written when that block ends, with the
@@ -76,20 +78,23 @@ def rows_insert_with_events(rows: Sequence[Model]) -> bool:
 
 def events_publish(*, events: list[tuple[str, dict[str, Any]]]) -> list[Event]:
     """Several events of one change at once, `(type, data)` each: one statement on
-    PostgreSQL (the rows and one dispatch job for all), however many there are."""
+    PostgreSQL (the rows and one marker for all), however many there are; their
+    dispatch comes in one job (up to EVENTS_PER_JOB), in the order published."""
     return _events_write([Event(type=type_, data=data) for type_, data in events])
 
 
 def _events_write(rows: list[Event], *, before: Sequence[Sequence[Model]] = ()) -> list[Event]:
-    """The event rows and one dispatch job for all of them (`event_ids`, in the order
-    published; one per EVENTS_PER_JOB): one statement on PostgreSQL's queue, two
-    through procrastinate's own API elsewhere (the inline queue of `make run`).
+    """The event rows and what queues their dispatch (`event_ids`, in the order
+    published): on PostgreSQL's queue one statement writing the rows and their
+    marker for the relay (events/relay.py), which queues the job in a batch of
+    others; elsewhere (the inline queue of `make run`) the rows and the job itself,
+    one per EVENTS_PER_JOB, through procrastinate's own API.
     `before`: other new rows of the change (`rows_insert_with_events`), written first,
     in that statement on PostgreSQL.
 
-    One job per write, not per event: an activation with the rewards program
-    publishes three events, and each job row costs 7 indexes, a trigger writing
-    procrastinate_events and a NOTIFY (docs/benchmarks.md).
+    No job in the write itself: each job row costs 7 indexes, a trigger writing
+    procrastinate_events and a NOTIFY, and PostgreSQL serializes NOTIFYing commits
+    on one lock (docs/scaling.md); the relay pays that once a batch.
     """
     from events.tasks import event_dispatch
 
@@ -98,7 +103,7 @@ def _events_write(rows: list[Event], *, before: Sequence[Sequence[Model]] = ()) 
             rows_insert(other)
         return rows
     if connection.vendor == "postgresql" and not settings.QUEUE_INLINE:
-        _events_write_with_jobs(rows, task=event_dispatch, before=before)
+        _events_write_pending(rows, before=before)
         return rows
     with transaction.atomic(savepoint=False):
         for other in before:
@@ -108,22 +113,14 @@ def _events_write(rows: list[Event], *, before: Sequence[Sequence[Model]] = ()) 
     return rows
 
 
-def _events_write_with_jobs(
-    rows: list[Event], *, task: Task, before: Sequence[Sequence[Model]] = ()
-) -> None:
-    """INSERT the events and queue their dispatch job in one statement (PostgreSQL):
-    one job for up to EVENTS_PER_JOB events, `event_dispatch(event_ids=[...])`.
+def _events_write_pending(rows: list[Event], *, before: Sequence[Sequence[Model]] = ()) -> None:
+    """INSERT the events and their `events_pending` row in one statement (PostgreSQL),
+    after the change's own rows given in `before`.
 
-    Every activation publishes through here (bench/activations.py): procrastinate's
-    `defer` would cost a second round trip and, in Python, more than the INSERT
-    itself. The jobs are made by the function it calls itself,
-    `procrastinate_defer_jobs_v1` (a versioned part of procrastinate's schema,
-    kept across its releases), with the task's own queue, name, priority and locks
-    and the arguments the task takes, so a worker cannot tell them from jobs
-    `defer()` queued (tests/events/test_outbox.py compares them). The ids are made
-    here (not by the database), so the jobs' arguments are one parameter that keeps
-    the order published; one statement still writes the rows and the jobs, so
-    neither commits without the other.
+    The ids are made here (not by the database), so the marker's list is one
+    parameter that keeps the order published; one statement writes both, so neither
+    commits without the other: a committed event always has its marker until the
+    relay, in one transaction, queues its job and deletes the marker.
     """
     # The events' ids are made here (a UUID default), so the INSERT returns nothing;
     # the other rows' ids are set (rows_insert_with_events), so theirs neither.
@@ -136,13 +133,9 @@ def _events_write_with_jobs(
     # A data-modifying WITH runs to completion whether or not the query reads it.
     sql = f"""
         WITH {", ".join(ctes)}
-        SELECT procrastinate_defer_jobs_v1(ARRAY(
-            SELECT ROW(%s, %s, %s, %s, %s, args, NULL)::procrastinate_job_to_defer_v1
-            FROM jsonb_array_elements(%s::jsonb) AS args
-        ))
-    """  # noqa: S608 - the table name is ours, values are parameters
-    params += [task.queue, task.name, task.priority, task.lock, task.queueing_lock]
-    params.append(json.dumps(_jobs_args(rows)))
+        INSERT INTO events_pending (event_ids) VALUES (%s::jsonb)
+    """  # noqa: S608 - the table names are ours, values are parameters
+    params.append(json.dumps([str(row.pk) for row in rows]))
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -158,7 +151,8 @@ def _jobs_args(rows: list[Event]) -> list[dict[str, list[str]]]:
 @contextmanager
 def events_together() -> Iterator[None]:
     """Write every event published inside the block when it ends, in one statement
-    and one dispatch job for all (as `events_publish`), instead of one for each.
+    and one marker for all (as `events_publish`, so one dispatch job carries them),
+    instead of one for each.
 
     For a change whose parts publish separately (an activation and the grants its
     receivers add). Open it inside the change's transaction: the events are written

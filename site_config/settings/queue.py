@@ -36,6 +36,12 @@ QUEUE_HEARTBEAT_SECONDS = env.float("QUEUE_HEARTBEAT_SECONDS", default=2.0)
 QUEUE_STALLED_SECONDS = env.float("QUEUE_STALLED_SECONDS", default=10.0)
 # On SIGTERM a worker stops taking jobs and waits this long for running ones.
 QUEUE_SHUTDOWN_SECONDS = env.float("QUEUE_SHUTDOWN_SECONDS", default=20.0)
+# The outbox's relay in each worker (events/relay.py): how long it waits when it
+# found fewer than a full batch, and the writes one batch takes (one transaction,
+# their dispatch jobs EVENTS_PER_JOB events each). Commit to queued: at most this
+# wait plus the batch's own time.
+QUEUE_RELAY_SECONDS = env.float("QUEUE_RELAY_SECONDS", default=0.1)
+QUEUE_RELAY_BATCH = env.int("QUEUE_RELAY_BATCH", default=500)
 # Failed jobs stay this long for inspection (successful ones are deleted at once).
 QUEUE_JOB_RETENTION_DAYS = env.int("QUEUE_JOB_RETENTION_DAYS", default=14)
 # Events (the outbox) are kept this long.

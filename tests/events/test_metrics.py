@@ -1,5 +1,6 @@
 """The queue on /metrics (events/metrics.py): jobs by queue and status, and the age of
-the oldest waiting job, read from procrastinate's table at scrape time."""
+the oldest waiting job, read from procrastinate's table at scrape time; writes of
+events waiting for the relay count as the events queue's waiting work."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from procrastinate.contrib.django import app
 
 from events.metrics import queue_collect
 from events.queue import InlineConnector
+from events.relay import events_relay
 from events.services import event_publish
 from rewards.tasks import grants_approve_due_job
 from tests.fakes.worker import queue_tables_clear, wait_for
@@ -46,13 +48,33 @@ def test_queued_jobs_show_by_queue_and_status_with_the_oldest_ones_wait(client, 
 
     for n in range(3):
         event_publish(type="test.waiting", data={"n": n})
+    events_relay()  # the three writes' events in one job
     _queued_ago(300)
-    event_publish(type="test.waiting", data={"n": 3})
+    event_publish(type="test.waiting", data={"n": 3})  # waiting for the relay
 
     figures = _queue(client, settings)
-    assert figures["todo"] == 4 and figures["doing"] == 0
+    assert figures["todo"] == 2 and figures["doing"] == 0
     assert 300 <= figures["age"] < 360
     assert _queue(client, settings, "housekeeping")["todo"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_stuck_relay_shows_as_the_events_queue_waiting_and_late(client, settings):
+    """No relay running (every worker down, or failing): the events committed with
+    no job yet are the events queue's work, late since their write, so the queue-age
+    alert (site_config/prometheus/alerts.yml) fires for them as for a stuck worker."""
+    queue_tables_clear()
+    for n in range(2):
+        event_publish(type="test.waiting", data={"n": n})
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE events_pending SET at = now() - interval '200 seconds'")
+
+    figures = _queue(client, settings)
+    assert figures["todo"] == 2
+    assert 200 <= figures["age"] < 260
+    events_relay()
+    assert _queue(client, settings)["todo"] == 1  # one job for both, just queued
 
 
 @pytest.mark.postgres
@@ -81,11 +103,12 @@ def test_jobs_a_worker_takes_and_finishes_leave_the_figures(
     held = event_publish(type="test.held", data={"hold": 3})
     for n in range(2):
         event_publish(type="test.quick", data={"n": n})
-    assert _queue(client, settings)["todo"] == 3
+    assert _queue(client, settings)["todo"] == 3  # three writes waiting for the relay
 
     queue_workers.start(imports=HANDLERS, env={"TEST_QUEUE_LOG": str(tmp_path / "log")})
 
-    # The held job is running; the quick ones are done (successful jobs are deleted).
+    # The held job is running (the relay may have put the quick events in it, or in
+    # jobs already done: successful jobs are deleted).
     # Waited for together: a periodic job the worker queues as it starts (the stalled
     # jobs' retry, on this queue too) can be the one `doing` for a moment.
     running = wait_for(
@@ -101,6 +124,7 @@ def test_jobs_a_worker_takes_and_finishes_leave_the_figures(
 def test_the_queue_figures_cost_one_query_however_many_jobs_wait():
     for n in range(20):
         event_publish(type="test.waiting", data={"n": n})
+    events_relay(batch=10)  # jobs and writes waiting for the relay, both counted
     with CaptureQueriesContext(connection) as queries:
         list(queue_collect())
     assert len(queries) == 1

@@ -1,4 +1,5 @@
-"""The outbox: an event and its dispatch job are written with the change they report."""
+"""The outbox: an event and its marker for the relay are written with the change they
+report, and the relay (events/relay.py, tests/events/test_relay.py) queues its job."""
 
 import json
 import os
@@ -12,8 +13,9 @@ import pytest
 from django.db import connection, transaction
 
 from events import dispatch
-from events.models import Event
+from events.models import Event, Pending
 from events.payloads import e164, iso_utc
+from events.relay import events_relay_all
 from events.services import (
     event_publish,
     events_publish,
@@ -26,7 +28,9 @@ pytestmark = [pytest.mark.django_db]
 
 
 def _dispatch_jobs() -> list[list[str]]:
-    """The events each dispatch job carries, oldest job first."""
+    """The events each dispatch job carries, oldest job first, once the relay queued
+    what was published (as the workers' relay does)."""
+    events_relay_all()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT args->'event_ids' FROM procrastinate_jobs WHERE task_name = 'events.dispatch'"
@@ -36,15 +40,19 @@ def _dispatch_jobs() -> list[list[str]]:
 
 
 @pytest.mark.postgres
-def test_publishing_writes_the_event_and_queues_its_dispatch_in_one_statement(
+def test_publishing_writes_the_event_and_its_relay_marker_in_one_statement_and_no_job(
     django_assert_num_queries,
 ):
-    with transaction.atomic(), django_assert_num_queries(1):
+    before = len(_dispatch_jobs())
+    with transaction.atomic(), django_assert_num_queries(1) as queries:
         event = event_publish(type="member.created", data={"member_id": 7})
 
+    assert "procrastinate" not in queries.captured_queries[0]["sql"]
     stored = Event.objects.get(pk=event.pk)
     assert (stored.type, stored.data) == ("member.created", {"member_id": 7})
-    assert _dispatch_jobs()[-1] == [str(event.pk)]
+    assert list(Pending.objects.values_list("event_ids", flat=True)) == [[str(event.pk)]]
+    # The relay queues its job.
+    assert _dispatch_jobs()[before:] == [[str(event.pk)]]
 
 
 def test_dispatch_hands_every_event_to_every_handler_in_order_then_raises_the_first_failure():
@@ -180,17 +188,18 @@ def test_a_job_queued_inside_a_worker_job_joins_that_jobs_transaction():
     from procrastinate.contrib.django import app
 
     from events.queue import WorkerConnector
+    from events.tasks import event_dispatch
     from tests.fakes.worker import database_url
 
     before = len(_dispatch_jobs())
     with app.replace_connector(WorkerConnector(conninfo=database_url())):
         with pytest.raises(RuntimeError), transaction.atomic():
-            event_publish(type="fraud_flag.raised", data={})
-            raise RuntimeError("the job fails after publishing")
+            event_dispatch.defer(event_ids=["rolled-back"])
+            raise RuntimeError("the job fails after queueing")
         assert len(_dispatch_jobs()) == before
         with transaction.atomic():
-            event = event_publish(type="fraud_flag.raised", data={})
-        assert _dispatch_jobs()[before:] == [[str(event.pk)]]
+            event_dispatch.defer(event_ids=["committed"])
+        assert _dispatch_jobs()[before:] == [["committed"]]
 
 
 @pytest.mark.postgres
@@ -236,7 +245,7 @@ def test_an_activation_with_the_rewards_program_queues_one_dispatch_job_for_its_
 
 
 @pytest.mark.postgres
-def test_a_write_of_many_events_shares_them_out_over_jobs_of_at_most_events_per_job(
+def test_a_write_of_many_events_is_relayed_in_jobs_of_at_most_events_per_job(
     django_assert_num_queries,
 ):
     """A judging raising many flags: jobs that workers share, each a bounded retry."""
@@ -331,22 +340,3 @@ def test_a_nested_events_together_joins_the_outer_one():
             inner = event_publish(type="reward.created", data={})
         assert not Event.objects.filter(pk=inner.pk).exists()
     assert Event.objects.filter(pk=inner.pk).exists()
-
-
-@pytest.mark.postgres
-def test_the_dispatch_jobs_written_with_the_events_are_those_defer_queues():
-    from events.tasks import event_dispatch
-
-    events = events_publish(events=[("member.created", {}), ("member.updated", {})])
-    ids = [str(event.pk) for event in events]
-    event_dispatch.defer(event_ids=ids)
-    columns = "queue_name, task_name, priority, lock, queueing_lock, scheduled_at, status, attempts"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT args, {columns} FROM procrastinate_jobs"  # noqa: S608 - our constants
-            " WHERE task_name = 'events.dispatch'"
-            " ORDER BY id"
-        )
-        ours, deferred = cursor.fetchall()[-2:]
-    assert json.loads(ours[0]) == json.loads(deferred[0]) == {"event_ids": ids}
-    assert ours[1:] == deferred[1:]

@@ -1,4 +1,5 @@
-"""Real worker processes on PostgreSQL: killed mid-job, two at once, rollbacks."""
+"""Real worker processes on PostgreSQL: killed mid-job, killed mid-relay, two at once,
+rollbacks."""
 
 import json
 import time
@@ -6,9 +7,10 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from events.models import Event
-from events.services import event_publish
-from tests.fakes.worker import wait_for
+from events.models import Event, Pending
+from events.relay import events_relay
+from events.services import EVENTS_PER_JOB, event_publish, events_publish
+from tests.fakes.worker import database_url, wait_for
 
 pytestmark = [pytest.mark.postgres]
 
@@ -35,8 +37,11 @@ def test_a_rolled_back_change_queues_nothing_and_a_committed_one_queues_its_disp
     assert not Event.objects.filter(type="test.rolled_back").exists()
     assert _jobs() == before
 
+    assert events_relay() == 0
+
     with transaction.atomic():
         event = event_publish(type="test.committed", data={"n": 1})
+    assert events_relay() == 1
     assert _jobs() == before + 1
     with connection.cursor() as cursor:
         cursor.execute(
@@ -59,9 +64,14 @@ def test_a_killed_workers_job_runs_again_on_a_new_worker_and_two_workers_never_s
     killed_at = time.monotonic()
     queue_workers.start(imports=HANDLERS, env=env)
     queue_workers.start(imports=HANDLERS, env=env)
-    # Meanwhile two workers share a batch of quick jobs (the killed one is still listed).
+    # Meanwhile two workers share a batch of quick jobs (the killed one is still listed):
+    # writes of EVENTS_PER_JOB events, so the relay gives each a job of its own.
     wait_for(lambda: queue_workers.registered() == 3)
-    batch = [event_publish(type="test.quick", data={"hold": 0.1}) for _ in range(40)]
+    batch = [
+        event
+        for _ in range(16)
+        for event in events_publish(events=[("test.quick", {"hold": 0.005})] * EVENTS_PER_JOB)
+    ]
 
     wait_for(lambda: any(row[:2] == ["end", str(held.pk)] for row in _lines(log)), timeout=30)
     recovered_after = time.monotonic() - killed_at
@@ -80,3 +90,57 @@ def test_a_killed_workers_job_runs_again_on_a_new_worker_and_two_workers_never_s
     assert held_rows[0][2] == str(first.pid) != held_rows[2][2]
     assert recovered_after < 30
     print(f"killed worker's job finished {recovered_after:.1f} s after the kill")  # noqa: T201
+
+
+def _relay_waiting_on_the_jobs_table() -> int | None:
+    """The backend of a relay that has claimed its batch and waits to queue its jobs."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE '%procrastinate_defer_jobs_v1%'"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _backend_gone(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 0
+
+
+def test_a_relay_killed_mid_batch_loses_nothing_and_the_next_queues_each_event_once(
+    queue_workers, tmp_path
+):
+    """kill -9 of a worker whose relay has claimed (deleted) its writes and is queueing
+    their jobs: nothing commits, and the next worker's relay queues every event once."""
+    import psycopg
+
+    log = tmp_path / "handled.log"
+    env = {"TEST_QUEUE_LOG": str(log)}
+    writes = [events_publish(events=[("test.quick", {"n": n})] * 3) for n in range(30)]
+    ids = [str(event.pk) for write in writes for event in write]
+    # Hold the jobs' table so that the relay's batch stops between its claim and its
+    # jobs (SHARE mode: the relay's INSERT waits for it).
+    with psycopg.connect(database_url()) as holder:
+        holder.execute("LOCK TABLE procrastinate_jobs IN SHARE MODE")
+        first = queue_workers.start(imports=HANDLERS, env=env)
+        relay_pid = wait_for(_relay_waiting_on_the_jobs_table, timeout=30)
+        with connection.cursor() as cursor:
+            # Its claim: the writes are deleted in its transaction (not committed).
+            cursor.execute("SELECT count(*) FROM events_pending")
+            assert cursor.fetchone()[0] == 30
+        first.kill()  # kill -9, mid-batch
+        holder.rollback()
+    # The dead worker's backend finishes its statement, finds its client gone and
+    # rolls back: its claims come back, and no job of it was committed.
+    wait_for(lambda: _backend_gone(relay_pid), timeout=30)
+    assert _jobs() == 0
+    assert Pending.objects.count() == 30
+
+    queue_workers.start(imports=HANDLERS, env=env)
+    wait_for(lambda: set(ids) <= {row[1] for row in _lines(log) if row[0] == "end"}, timeout=30)
+    wait_for(lambda: not Pending.objects.exists())
+    starts = [row[1] for row in _lines(log) if row[0] == "start"]
+    assert sorted(starts) == sorted(ids)  # each event handled once: nothing queued twice
+    assert _jobs() == 0  # the jobs ran (successful ones are deleted)

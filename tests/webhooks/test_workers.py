@@ -110,11 +110,13 @@ def test_an_activation_with_the_program_delivers_its_three_events_from_one_job_i
     queue_workers, receiver, make_member
 ):
     """The activation and its two grants publish three events in one write: one
-    dispatch job carries them (events/services.py), and the worker hands each to the
+    dispatch job carries them (the relay never splits a write, events/relay.py), and the
+    worker hands each to the
     fan-out in the order published, so all three arrive, in that order."""
     from django.db import connection
 
     from events.models import Event
+    from events.relay import events_relay_all
     from profiles.services import invite_activate
     from rewards.services import program_set
 
@@ -122,8 +124,10 @@ def test_an_activation_with_the_program_delivers_its_three_events_from_one_job_i
     services.endpoint_create(url=receiver.url, event_types="*")
     inviter, friend = make_member(), make_member()
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs")  # the members' own events
+        events_relay_all()  # the members' own events, as a worker's relay would
+        cursor.execute("DELETE FROM procrastinate_jobs")
         invite_activate(user=friend, code=inviter.invite_code)
+        events_relay_all()
         cursor.execute("SELECT args FROM procrastinate_jobs WHERE task_name = 'events.dispatch'")
         (job,) = cursor.fetchall()
     ids = json.loads(job[0])["event_ids"]

@@ -4,6 +4,12 @@ Run any number, on any number of machines: each job is taken by one worker
 (`SELECT ... FOR UPDATE SKIP LOCKED`). SIGTERM or Ctrl-C stops taking jobs and
 waits up to QUEUE_SHUTDOWN_SECONDS for the running ones; a worker killed outright
 has its jobs run again elsewhere once its heartbeat is QUEUE_STALLED_SECONDS old.
+
+Each worker also runs the outbox's relay (events/relay.py) in a thread: it queues
+the dispatch jobs of committed events in batches, every QUEUE_RELAY_SECONDS when
+idle and at once again after a full batch of QUEUE_RELAY_BATCH writes. Every
+worker runs one (they share the writes, never waiting for each other), so the
+events are relayed as long as any worker runs, whatever queues it serves.
 """
 
 from typing import Any
@@ -13,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from procrastinate.contrib.django import app
 
 from events.queue import WorkerConnector
+from events.relay import Relay, events_relay_all
 
 
 class Command(BaseCommand):
@@ -65,4 +72,19 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         with app.replace_connector(connector):
+            if options["burst"]:
+                self._burst(worker)
+                return
+            relay = Relay(batch=settings.QUEUE_RELAY_BATCH, idle=settings.QUEUE_RELAY_SECONDS)
+            relay.start()
+            try:
+                app.run_worker(**worker)
+            finally:
+                relay.stop()
+
+    def _burst(self, worker: dict[str, Any]) -> None:
+        """Relay and run until neither has anything left (jobs may publish events)."""
+        events_relay_all(batch=settings.QUEUE_RELAY_BATCH)
+        app.run_worker(**worker)
+        while events_relay_all(batch=settings.QUEUE_RELAY_BATCH):
             app.run_worker(**worker)
