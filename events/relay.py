@@ -107,21 +107,20 @@ class Relay(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                wait = self.idle
-                try:
-                    connection.close_if_unusable_or_obsolete()
-                    if events_relay(batch=self.batch) >= self.batch:
-                        wait = 0.0
-                except Exception:
-                    logger.exception("events relay: the batch failed, trying again")
-                    connection.close()
-                    wait = self.idle * 10
-                if wait:
-                    self._stopping.wait(wait)
-        finally:
-            connection.close()
+        while not self._stopping.is_set():
+            wait = self.idle
+            try:
+                if events_relay(batch=self.batch) >= self.batch:
+                    wait = 0.0
+            except Exception:
+                logger.exception("events relay: the batch failed, trying again")
+                wait = self.idle * 10
+            finally:
+                # Back to the pool between batches (the jobs' threads share it), and a
+                # broken connection is not kept.
+                connection.close()
+            if wait:
+                self._stopping.wait(wait)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the batch in hand (it commits or rolls back whole)."""
