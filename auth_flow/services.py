@@ -53,7 +53,13 @@ from auth_flow.sms.budgets import (
     budget_take_sql,
 )
 from auth_flow.sms.guards import phone_check
-from core.db import advisory_lock, advisory_lock_ids, advisory_lock_sql, release_connection
+from core.db import (
+    advisory_lock,
+    advisory_lock_ids,
+    advisory_lock_sql,
+    prepared_cursor,
+    release_connection,
+)
 from core.errors import DomainError
 from core.metrics import code_requests, outcomes_counted
 from core.outage import database_unavailable
@@ -454,7 +460,7 @@ _DELIVERY_ONE_SQL = (
 
 def _deliveries_write(records: list[tuple]) -> None:
     """Record sends: (challenge id, provider, message id, delivery reached, when)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         if len(records) == 1 or connection.vendor != "postgresql":
             for pk, provider, message_id, reached, at in records:
                 cursor.execute(

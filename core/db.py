@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 from django.utils import timezone
 
@@ -52,6 +53,16 @@ def database_now() -> datetime:
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp()")
         return cursor.fetchone()[0]
+
+
+def prepared_cursor() -> CursorWrapper:
+    """A cursor for a hot path's statement whose plan does not depend on its values (a
+    lookup by key, an insert): prepared once run often on a connection, and planned
+    once by PostgreSQL (core/db_engine's `prepared_cursor`); elsewhere (SQLite, no
+    prepared statements) a cursor like any other."""
+    db = connections[DEFAULT_DB_ALIAS]
+    make = getattr(db, "prepared_cursor", None)
+    return make() if make is not None else db.cursor()
 
 
 def release_connection() -> None:

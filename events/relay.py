@@ -20,6 +20,7 @@ import threading
 
 from django.db import connection, transaction
 
+from core.db import prepared_cursor
 from events.services import EVENTS_PER_JOB
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def events_relay(*, batch: int = RELAY_BATCH) -> int:
     from events.tasks import event_dispatch
 
     task = event_dispatch
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), prepared_cursor() as cursor:
         cursor.execute(CLAIM_SQL, [batch])
         writes = [ids if isinstance(ids, list) else json.loads(ids) for (ids,) in cursor]
         if not writes:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Model
 
-from core.db import rows_insert, rows_insert_sql
+from core.db import prepared_cursor, rows_insert, rows_insert_sql
 from events.models import Event
 
 # Events a dispatch job carries at most. A write of more (a judging raising many
@@ -136,7 +136,7 @@ def _events_write_pending(rows: list[Event], *, before: Sequence[Sequence[Model]
         INSERT INTO events_pending (event_ids) VALUES (%s::jsonb)
     """  # noqa: S608 - the table names are ours, values are parameters
     params.append(json.dumps([str(row.pk) for row in rows]))
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
 
 

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core import metrics
-from core.db import advisory_lock
+from core.db import advisory_lock, prepared_cursor
 from core.phones import phone_e164
 from events.payloads import e164, iso_utc
 from events.services import event_publish, events_together
@@ -297,7 +297,7 @@ def _activation_write(*, user: User, code: str, ip: str | None, portable: bool) 
         sql = _activation_lock_sql(table, lock)
     else:
         sql, params["ip"] = _activation_sql(table), ip
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     target, locked = _activation_judge(user=user, rows=rows)

@@ -13,6 +13,7 @@ from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.db import prepared_cursor
 from fraud.models import FraudFlag
 from fraud.selectors import open_flags_touching
 from profiles.models import User
@@ -123,7 +124,7 @@ def activation_ledger(
         *(inviter_pk, inviter_pk),
         *(inviter_pk, member_pk, referral_key),
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     if found is None:

@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from auth_flow.errors import SmsBudgetExhausted
 from auth_flow.models import SendBudget
+from core.db import prepared_cursor
 
 logger = logging.getLogger("auth_flow.sms.budgets")
 
@@ -103,7 +104,7 @@ def budget_take(*, phone: str, country_code: int, device: bool, now: datetime) -
         sql, params = budget_take_sql(
             phone=phone, country_code=country_code, device=device, now=now
         )
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, params)
             refusal = cursor.fetchone()[0]
         budget_take_judge(refusal, phone=phone, country_code=country_code, device=device, now=now)

@@ -92,9 +92,10 @@ STALE_PLAN = "cached plan must not change result type"
 def plans_refresh(conn: psycopg.Connection) -> None:
     """Forget the connection's prepared statements once every DB_PLAN_REFRESH_SECONDS.
 
-    A prepared statement lets PostgreSQL keep one generic plan for it after five runs
-    (plan_cache_mode `auto`, its default), which saves planning every run (about a
-    quarter of the database's CPU in an activation: docs/benchmarks.md). But such a
+    A prepared statement (only the hot paths' are: `prepared_cursor`) lets PostgreSQL
+    keep one generic plan for it after five runs (plan_cache_mode `auto`, its
+    default), which saves planning every run (about a quarter of the database's CPU
+    in an activation: docs/benchmarks.md). But such a
     plan is made for the tables' sizes of its moment, and only an ANALYZE (autovacuum)
     or a schema change makes PostgreSQL plan it again: a plan made on a small table
     (a sequential scan) would stay while the table grows, wherever autovacuum is off
@@ -128,8 +129,13 @@ class ServerBindingCursor(base.ServerBindingCursor):
     follows makes psycopg forget them too, so each connection fails at most once.
     """
 
+    # Whether psycopg may prepare this cursor's statements (None: once run
+    # DB_PREPARE_THRESHOLD times); only a PreparingCursor's are.
+    prepare: bool | None = False
+
     def execute(self, query, params=None, **kwargs):  # noqa: ANN001, ANN003, ANN201 - psycopg's signature
         plans_refresh(self.connection)
+        kwargs.setdefault("prepare", self.prepare)
         try:
             return super().execute(query, params, **kwargs)
         except psycopg.errors.FeatureNotSupported as error:
@@ -143,9 +149,17 @@ class ServerBindingCursor(base.ServerBindingCursor):
         return super().execute(query, params, **kwargs)
 
 
+class PreparingCursor(ServerBindingCursor):
+    """A cursor whose statements psycopg prepares once run DB_PREPARE_THRESHOLD times on
+    the connection, so that PostgreSQL may plan them once (`prepared_cursor`)."""
+
+    prepare = None
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
-    # Set while client_bound_cursor makes its cursor (one wrapper per thread).
-    _client_bound = False
+    # Set while client_bound_cursor or prepared_cursor makes its cursor (one wrapper
+    # per thread): the psycopg cursor class to make instead of the connection's own.
+    _cursor_class: type[psycopg.Cursor] | None = None
 
     def __init__(self, settings_dict: dict, *args: object, **kwargs: object) -> None:
         super().__init__(settings_dict, *args, **kwargs)
@@ -165,11 +179,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
         whatever the connection binds: several statements with parameters in one
         round trip need it, as a server-bound statement is exactly one statement.
         Such statements are never prepared either."""
-        self._client_bound = True
+        return self._cursor_of(base.Cursor)
+
+    def prepared_cursor(self) -> CursorWrapper:
+        """A cursor for a hot path's statements: prepared on the connection once it has
+        run them DB_PREPARE_THRESHOLD times, so that PostgreSQL may keep one generic
+        plan for each (renewed every DB_PLAN_REFRESH_SECONDS) instead of planning every
+        run. Every other cursor's statements are planned for their values on every
+        run, as Django's are: a generic plan is made for an average parameter, and a
+        list or a page read for a member with thousands of rows (the statements of
+        profiles and the console) would keep a plan made for one with a few. So only
+        statements whose plan cannot depend on their values are sent through here (an
+        activation's, a code request's). Without prepared statements (PgBouncer,
+        DB_PREPARED_STATEMENTS=0) a cursor like any other."""
+        if self.connection is None:
+            self.ensure_connection()
+        if self.connection.cursor_factory is not ServerBindingCursor:
+            return self.cursor()
+        return self._cursor_of(PreparingCursor)
+
+    def _cursor_of(self, cls: type[psycopg.Cursor]) -> CursorWrapper:
+        self._cursor_class = cls
         try:
             return self.cursor()
         finally:
-            self._client_bound = False
+            self._cursor_class = None
 
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
@@ -178,10 +212,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def create_cursor(self, name: str | None = None) -> psycopg.Cursor:
-        if name or not self._client_bound:
+        if name or self._cursor_class is None:
             return super().create_cursor(name)
         factory = self.connection.cursor_factory
-        self.connection.cursor_factory = base.Cursor
+        self.connection.cursor_factory = self._cursor_class
         try:
             return super().create_cursor(name)
         finally:

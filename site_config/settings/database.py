@@ -59,11 +59,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # UPDATE).
 DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
 # Straight to PostgreSQL, psycopg sends parameters apart from the SQL (server-side
-# binding) instead of quoting them into it, and prepares a statement once the
-# connection has run it DB_PREPARE_THRESHOLD times: the server parses it once per
-# connection (docs/benchmarks.md for what it saves). 5, psycopg's default: 1
-# measured the same on an activation, and prepares more of the one-off statements
-# (the console's), which then push others out of psycopg's 100 per connection.
+# binding) instead of quoting them into it, and prepares a hot path's statement (an
+# activation's, a code request's: core.db.prepared_cursor) once the connection has
+# run it DB_PREPARE_THRESHOLD times: the server parses and plans it once per
+# connection (docs/benchmarks.md for what it saves). Every other statement is
+# planned for its values on every run, as Django's default.
 # Schema changes during a deploy: PostgreSQL re-plans a prepared statement whose
 # tables changed, and an added column changes no statement of the ORM (it names
 # its columns); a column whose type changes fails the statements prepared with it

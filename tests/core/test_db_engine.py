@@ -90,7 +90,7 @@ def test_prepared_statements_are_prepared_anew_after_the_refresh_interval(settin
         pytest.skip("DB_PREPARED_STATEMENTS=0 in this environment")
     settings.DB_PLAN_REFRESH_SECONDS = 0.5
     statement = "SELECT count(*) FROM profiles_user WHERE id > %s"
-    with connection.cursor() as cursor:
+    with connection.prepared_cursor() as cursor:
         for _ in range(settings.DB_PREPARE_THRESHOLD + 1):
             cursor.execute(statement, [0])
     names = _prepared_names(statement)
@@ -102,12 +102,33 @@ def test_prepared_statements_are_prepared_anew_after_the_refresh_interval(settin
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     assert _prepared_count() == 0
-    with connection.cursor() as cursor:
+    with connection.prepared_cursor() as cursor:
         for _ in range(settings.DB_PREPARE_THRESHOLD + 1):
             cursor.execute(statement, [0])
     # ...and the statement is prepared anew (under a new name), planned for now.
     renewed = _prepared_names(statement)
     assert renewed and not set(renewed) & set(names)
+
+
+def test_statements_off_the_hot_paths_are_planned_on_every_run(settings, make_member):
+    # A member's list or the console's page keeps no plan made for another member's
+    # (or range's) values: only prepared_cursor's statements are ever prepared.
+    if not settings.DB_PREPARED_STATEMENTS:
+        pytest.skip("DB_PREPARED_STATEMENTS=0 in this environment")
+    statement = "SELECT count(*) FROM profiles_user WHERE referred_by_id = %s"
+    member = make_member()
+    with connection.cursor() as cursor:
+        for _ in range(3 * settings.DB_PREPARE_THRESHOLD):
+            cursor.execute(statement, [member.pk])
+    assert _prepared_names(statement) == []
+    for _ in range(3 * settings.DB_PREPARE_THRESHOLD):
+        list(User.objects.filter(referred_by=member))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%referred_by_id%"],
+        )
+        assert cursor.fetchone() == (0,)
 
 
 def _prepared_names(statement: str) -> list[str]:
@@ -159,7 +180,8 @@ def probe_table() -> Callable[[str], None]:
 
 
 def _probe_read() -> list[tuple]:
-    with connection.cursor() as cursor:
+    # A hot path's read: the only statements that are ever prepared.
+    with connection.prepared_cursor() as cursor:
         cursor.execute("SELECT id, name FROM prepared_probe WHERE id = %s", [1])
         return cursor.fetchall()
 
