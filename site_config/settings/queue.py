@@ -42,6 +42,12 @@ QUEUE_SHUTDOWN_SECONDS = env.float("QUEUE_SHUTDOWN_SECONDS", default=20.0)
 # wait plus the batch's own time.
 QUEUE_RELAY_SECONDS = env.float("QUEUE_RELAY_SECONDS", default=0.1)
 QUEUE_RELAY_BATCH = env.int("QUEUE_RELAY_BATCH", default=500)
+# A batch of 0 would claim no write ever (no event dispatched), and a wait of 0 has
+# every worker's relay query the database nonstop.
+if QUEUE_RELAY_BATCH < 1:
+    raise ImproperlyConfigured("QUEUE_RELAY_BATCH must be more than 0.")
+if QUEUE_RELAY_SECONDS <= 0:
+    raise ImproperlyConfigured("QUEUE_RELAY_SECONDS must be more than 0.")
 # Failed jobs stay this long for inspection (successful ones are deleted at once).
 QUEUE_JOB_RETENTION_DAYS = env.int("QUEUE_JOB_RETENTION_DAYS", default=14)
 # Events (the outbox) are kept this long.

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.deploy.conftest import manage, process_env
 
 SHOW = (
@@ -141,3 +143,15 @@ def test_behind_pgbouncer_server_side_binding_is_refused_at_start_up():
     )
     assert result.returncode != 0
     assert "DB_PGBOUNCER=1: server_side_binding" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("QUEUE_RELAY_BATCH", "0"), ("QUEUE_RELAY_BATCH", "-1"), ("QUEUE_RELAY_SECONDS", "0")],
+)
+def test_a_relay_that_could_queue_nothing_or_spin_is_refused_at_start_up(name, value):
+    # A batch of 0 claims no write ever (every event committed, none dispatched) and,
+    # being "full", loops at once again; a wait of 0 asks the database nonstop.
+    result = manage("check", env=process_env(**{name: value}))
+    assert result.returncode != 0
+    assert f"{name} must be more than 0" in result.stderr
