@@ -498,8 +498,9 @@ class _DeliveryRecords:
     connection), the others wait for that statement's commit, so each caller still
     returns only once its record is committed. Records arriving meanwhile form the
     next batch, written by one of their callers as soon as the statement before
-    ends. If the database cannot be reached, every caller of the batch raises that
-    (the outage's 503, no second wait); if the statement failed otherwise (a bad
+    ends. If the database cannot be reached, every caller of the batch raises that,
+    and so does every caller already waiting for the next one (the outage's 503, no
+    second wait for the pool); if the statement failed otherwise (a bad
     record), each caller writes its own record alone, so that error stays its own.
     """
 
@@ -512,6 +513,15 @@ class _DeliveryRecords:
         with self._changed:
             batch = self._collecting
             batch.records.append(record)
+            behind = self._writing
+        if behind:
+            # Not while waiting for another caller's statement: that caller may hold
+            # no connection (a first request gave its own back before the send), and
+            # in a burst the waiting callers can hold the whole pool; it would wait
+            # out the pool's timeouts and fail as an outage. Any caller's connection
+            # may be given back here (it is outside a transaction).
+            release_connection()
+        with self._changed:
             while not batch.done and self._writing:
                 self._changed.wait()
             lead = not batch.done
@@ -534,6 +544,13 @@ class _DeliveryRecords:
                 with self._changed:
                     batch.done = True
                     self._writing = False
+                    if batch.error is not None and database_unavailable(batch.error):
+                        # The senders waiting meanwhile would meet the same outage
+                        # after another wait for the pool: they answer it now.
+                        waiting = self._collecting
+                        if waiting.records:
+                            waiting.error, waiting.done = batch.error, True
+                            self._collecting = _DeliveryBatch()
                     self._changed.notify_all()
         error = batch.error
         if error is None:
