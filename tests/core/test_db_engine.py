@@ -18,6 +18,14 @@ from profiles.services import invite_activate
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _plans_kept(settings):  # noqa: ANN001, ANN202 - pytest-django's settings
+    # A test that counts prepared statements must not see the connection's plans
+    # refreshed midway: in a long suite the interval's boundary falls anywhere (the
+    # refresh's own test sets its interval).
+    settings.DB_PLAN_REFRESH_SECONDS = 3600
+
+
 def test_a_request_waits_past_the_pool_timeout_while_the_database_answers(settings):
     pool = connection.pool
     assert pool is not None
