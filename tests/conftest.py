@@ -1,11 +1,13 @@
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -261,3 +263,28 @@ def member_at(new_phone: Callable[[], str]) -> Callable[..., User]:
         return user
 
     return make
+
+
+@contextmanager
+def rows_locked(rows: QuerySet) -> Iterator[None]:
+    """`rows` locked (SELECT ... FOR UPDATE) by another connection, in a thread of its
+    own, for the block: whoever needs them queues behind until the block ends."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                list(rows.select_for_update())
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10), "the rows were not locked"
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)

@@ -4,12 +4,12 @@ import threading
 import time
 
 import pytest
-from django.db import DataError, OperationalError, connection, transaction
+from django.db import DataError, OperationalError, connection
 
 from auth_flow.models import Challenge
 from auth_flow.services import _challenge_create, _delivery_records, _delivery_sent
 from auth_flow.sms import SendResult
-from tests.conftest import run_in_parallel
+from tests.conftest import rows_locked, run_in_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,21 +52,7 @@ def test_a_record_that_fails_fails_only_its_own_request(new_phone):
     first, *batch = _challenges(new_phone, 5)
     # Hold the first record's row, so that its statement waits and the next four
     # records queue up behind it as one batch.
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                Challenge.objects.select_for_update().filter(pk=first.pk).exists()
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert locked.wait(5)
-    try:
+    with rows_locked(Challenge.objects.filter(pk=first.pk)):
         results: dict[int, object] = {}
 
         def record(challenge, message_id: str) -> None:  # noqa: ANN001
@@ -93,9 +79,6 @@ def test_a_record_that_fails_fails_only_its_own_request(new_phone):
         while len(_delivery_records._collecting.records) < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(_delivery_records._collecting.records) == 4  # one batch behind the first
-    finally:
-        release.set()
-        holder.join(timeout=10)
     for thread in threads:
         thread.join(timeout=10)
 

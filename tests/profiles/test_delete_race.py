@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -13,7 +13,7 @@ from events.models import Event
 from profiles.errors import InviteError
 from profiles.models import MemberDeletion, User
 from profiles.services import invite_activate, member_delete, referrals_recount
-from tests.conftest import run_in_parallel
+from tests.conftest import rows_locked, run_in_parallel
 
 # Parallel connections and row locks: SQLite (one writer, one connection in tests) cannot.
 pytestmark = pytest.mark.postgres
@@ -86,20 +86,6 @@ def test_deleting_an_inviter_while_its_referral_takes_a_new_member_does_not_dead
     invite_activate(user=User.objects.get(pk=x.pk), code=r.invite_code)
     invite_activate(user=User.objects.get(pk=o.pk), code=x.invite_code)
     m = make_member()
-    held, release = threading.Event(), threading.Event()
-
-    def hold_root() -> None:
-        try:
-            with transaction.atomic():
-                list(User.objects.select_for_update().filter(pk=r.pk))
-                held.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_root)
-    holder.start()
-    assert held.wait(10)
     results: dict[str, object] = {}
 
     def run(name, fn):
@@ -115,15 +101,16 @@ def test_deleting_an_inviter_while_its_referral_takes_a_new_member_does_not_dead
         t.start()
         return t
 
-    deleting = run(
-        "delete",
-        lambda: member_delete(member=User.objects.get(pk=x.pk), confirm=str(x.phone), via="api"),
-    )
-    time.sleep(0.7)
-    activating = run("activate", _activate(m, o))
-    time.sleep(0.7)
-    release.set()
-    holder.join(30)
+    with rows_locked(User.objects.filter(pk=r.pk)):
+        deleting = run(
+            "delete",
+            lambda: member_delete(
+                member=User.objects.get(pk=x.pk), confirm=str(x.phone), via="api"
+            ),
+        )
+        time.sleep(0.7)
+        activating = run("activate", _activate(m, o))
+        time.sleep(0.7)
     deleting.join(30)
     activating.join(30)
     assert not [
