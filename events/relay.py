@@ -21,7 +21,7 @@ import threading
 from django.db import connection, transaction
 
 from core.db import prepared_cursor
-from events.services import EVENTS_PER_JOB
+from events.services import jobs_pack
 
 logger = logging.getLogger(__name__)
 
@@ -75,25 +75,6 @@ def events_relay(*, batch: int = RELAY_BATCH) -> int:
             [task.queue, task.name, task.priority, task.lock, task.queueing_lock, json.dumps(jobs)],
         )
     return len(writes)
-
-
-def jobs_pack(writes: list[list[str]]) -> list[dict[str, list[str]]]:
-    """The dispatch jobs' arguments for these writes' event ids, in order: up to
-    EVENTS_PER_JOB ids a job, a write never split over two jobs unless it alone
-    has more (then in parts of EVENTS_PER_JOB, as the write would have queued)."""
-    jobs: list[list[str]] = []
-    current: list[str] = []
-    for ids in writes:
-        if current and len(current) + len(ids) > EVENTS_PER_JOB:
-            jobs.append(current)
-            current = []
-        if len(ids) > EVENTS_PER_JOB:
-            jobs += [ids[at : at + EVENTS_PER_JOB] for at in range(0, len(ids), EVENTS_PER_JOB)]
-        else:
-            current = current + ids
-    if current:
-        jobs.append(current)
-    return [{"event_ids": ids} for ids in jobs]
 
 
 class Relay(threading.Thread):

@@ -109,7 +109,7 @@ def _events_write(rows: list[Event], *, before: Sequence[Sequence[Model]] = ()) 
         for other in before:
             rows_insert(other)
         rows_insert(rows)
-        event_dispatch.batch_defer(*_jobs_args(rows))
+        event_dispatch.batch_defer(*jobs_pack([[str(row.pk) for row in rows]]))
     return rows
 
 
@@ -140,12 +140,23 @@ def _events_write_pending(rows: list[Event], *, before: Sequence[Sequence[Model]
         cursor.execute(sql, params)
 
 
-def _jobs_args(rows: list[Event]) -> list[dict[str, list[str]]]:
-    """The dispatch jobs' arguments for these events, EVENTS_PER_JOB a job."""
-    ids = [str(row.pk) for row in rows]
-    return [
-        {"event_ids": ids[at : at + EVENTS_PER_JOB]} for at in range(0, len(ids), EVENTS_PER_JOB)
-    ]
+def jobs_pack(writes: list[list[str]]) -> list[dict[str, list[str]]]:
+    """The dispatch jobs' arguments for these writes' event ids, in order: up to
+    EVENTS_PER_JOB ids a job, a write never split over two jobs unless it alone
+    has more (then in parts of EVENTS_PER_JOB, as the write would have queued)."""
+    jobs: list[list[str]] = []
+    current: list[str] = []
+    for ids in writes:
+        if current and len(current) + len(ids) > EVENTS_PER_JOB:
+            jobs.append(current)
+            current = []
+        if len(ids) > EVENTS_PER_JOB:
+            jobs += [ids[at : at + EVENTS_PER_JOB] for at in range(0, len(ids), EVENTS_PER_JOB)]
+        else:
+            current = current + ids
+    if current:
+        jobs.append(current)
+    return [{"event_ids": ids} for ids in jobs]
 
 
 @contextmanager
