@@ -53,6 +53,7 @@ from auth_flow.sms.budgets import (
     budget_take_sql,
 )
 from auth_flow.sms.guards import phone_check
+from core.admission import admission_leave
 from core.db import (
     advisory_lock,
     advisory_lock_ids,
@@ -157,6 +158,9 @@ def challenge_issue(
             _sms_fallback_release(previous=previous)
         raise
     release_connection()
+    # The 1-2 s send needs no CPU: this request's turn goes to the next in line
+    # (core/admission.py); what is left after the send runs without one.
+    admission_leave()
     try:
         sent = sms_send(
             phone=phone,

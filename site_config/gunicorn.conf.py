@@ -5,6 +5,15 @@
 """
 
 import os
+import sys
+from pathlib import Path
+
+# Gunicorn reads this file before it puts the project on sys.path; the worker class
+# and the admission settings below are the project's own.
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.admission import admission_settings  # noqa: E402
 
 wsgi_app = "site_config.wsgi:application"
 
@@ -14,7 +23,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threaded workers: a code request spends 1-2 s waiting on the SMS gateway with
 # its database connection back in the pool, so one process holds many of them
 # at once. Plain pages run ~5x faster than under uvicorn workers (docs/benchmarks.md).
-worker_class = "gthread"
+worker_class = "core.gunicorn_worker.ThreadWorker"  # gunicorn's gthread, with admission
 threads = int(os.environ.get("GUNICORN_THREADS", "512"))
 # A worker accepts connections while it holds fewer than worker_connections
 # (gunicorn's default 1,000) and queues the excess in its own thread pool, where
@@ -26,6 +35,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "512"))
 # 320 threads uncapped, 5.9-6.1 s for 320 capped, 300 unchanged (bench/send_code.py,
 # docs/benchmarks.md).
 worker_connections = threads + 32
+
+# Admission (core/admission.py): WEB_ADMISSION_SLOTS requests of a worker work at
+# once, the rest wait their turn in arrival order (at most WEB_ADMISSION_WAIT; reads
+# 0.1 s). Checked here, so a bad value stops the server at start with its name.
+admission_slots, admission_wait = admission_settings()
 
 # A request never legitimately takes long: the slowest waits about 2 s on the gateway.
 timeout = 30

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import urllib3
 from urllib3.exceptions import HTTPError
 
+from core.admission import admission_leave
 from webhooks.models import RESPONSE_EXCERPT_BYTES
 from webhooks.ssrf import EndpointRefused, target_resolve
 
@@ -48,6 +49,9 @@ def _pool(target_scheme: str, address: str, port: int, host: str, timeout: urlli
 
 
 def http_post(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    # Up to seconds waiting on someone else's server: a web request's turn goes to
+    # the next in line meanwhile (core/admission.py; a no-op in the queue's workers).
+    admission_leave()
     started = time.monotonic()
 
     def elapsed_ms() -> int:

@@ -164,3 +164,14 @@ def test_a_worker_accepts_few_more_connections_than_it_has_threads(monkeypatch, 
     config = runpy.run_path(str(Path(__file__).parents[2] / "site_config" / "gunicorn.conf.py"))
     assert config["threads"] == 100
     assert config["worker_connections"] == 132
+
+
+def test_the_server_refuses_to_start_with_a_bad_admission_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("WEB_ADMISSION_WAIT", "0")
+    with pytest.raises(ValueError, match="WEB_ADMISSION_WAIT"):
+        runpy.run_path(str(Path(__file__).parents[2] / "site_config" / "gunicorn.conf.py"))
+    monkeypatch.setenv("WEB_ADMISSION_WAIT", "1.5")
+    config = runpy.run_path(str(Path(__file__).parents[2] / "site_config" / "gunicorn.conf.py"))
+    assert config["worker_class"] == "core.gunicorn_worker.ThreadWorker"
+    assert (config["admission_slots"], config["admission_wait"]) == (4, 1.5)

@@ -1,0 +1,97 @@
+"""Admission under `make serve` (core/gunicorn_worker.py): requests take turns.
+
+One worker, one turn, so the order is visible: a code request gives its turn back
+for its send, a client stuck halfway through its request holds up the next write by
+WEB_ADMISSION_WAIT at most, and a read by 0.1 s at most.
+"""
+
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.deploy.conftest import DEMO_SERVE_ENV
+
+pytestmark = pytest.mark.postgres
+
+
+def _code_request(port: int, phone: str) -> tuple[int, float]:
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/auth/code/",
+            body=json.dumps({"phone": phone}),
+            headers={"Content-Type": "application/json"},
+        )
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+    return status, time.monotonic() - started
+
+
+def _get(port: int, path: str) -> tuple[int, float]:
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+    return status, time.monotonic() - started
+
+
+def test_code_requests_give_their_turn_back_for_the_send(serve, serve_database_url):
+    server = serve(
+        DATABASE_URL=serve_database_url,
+        **{**DEMO_SERVE_ENV, "OTP_SEND_DELAY": "1.0,1.0"},
+        WEB_ADMISSION_SLOTS="1",
+        WEB_ADMISSION_WAIT="10",
+    )
+    answers: list[tuple[int, float]] = []
+
+    def ask(number: int) -> None:
+        answers.append(_code_request(server.port, f"+7900555{number:04d}"))
+
+    threads = [threading.Thread(target=ask, args=(number,)) for number in range(3)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    wall = time.monotonic() - started
+
+    assert [status for status, _ in answers] == [202, 202, 202]
+    # The three 1 s sends overlap: holding the one turn through its send, each
+    # request would wait for the one before it (3 s and more).
+    assert wall < 2.2, answers
+
+
+def test_a_stuck_client_holds_up_a_write_by_the_wait_and_a_read_by_a_tenth(
+    serve, serve_database_url
+):
+    server = serve(
+        DATABASE_URL=serve_database_url,
+        **DEMO_SERVE_ENV,
+        WEB_ADMISSION_SLOTS="1",
+        WEB_ADMISSION_WAIT="2",
+    )
+    # Half a request, then nothing: it has its turn and never finishes its headers.
+    stuck = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        stuck.sendall(b"POST /api/v1/auth/code/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(0.5)
+        read_status, read_took = _get(server.port, "/healthz")
+        write_status, write_took = _code_request(server.port, "+79005559999")
+    finally:
+        stuck.close()
+
+    assert read_status == 200
+    assert write_status == 202
+    # The write waited its turn for WEB_ADMISSION_WAIT, then went in without one.
+    assert 1.8 < write_took < 6, write_took
+    assert read_took < 1.0, read_took
