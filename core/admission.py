@@ -9,22 +9,26 @@ its own. With a few turns handed out in arrival order, the first requests reach 
 1-2 s send first and the last no later than before: p99 and wall time fall, and so
 does the workers' CPU (docs/benchmarks.md, "Admission").
 
-How. `ADMISSION_SLOTS` turns per process (`WEB_ADMISSION_SLOTS`, 4; 0 turns admission
-off). A request takes a turn before gunicorn parses it (core/gunicorn_worker.py) and
-gives it back when it ends, or earlier with `admission_leave()` before a long wait that
-uses no CPU (the code request's send). A turn given back goes to the oldest waiter.
-Nobody waits for ever: a write waits at most `WEB_ADMISSION_WAIT` (1 s), a read
-(GET/HEAD: pages, /healthz, the referrals poll) at most 0.1 s, then goes in without a
-turn. So a holder stuck on something slow (a client sending its body byte by byte, a
-slow outbound call) costs the others at most that wait, never the worker.
+How. `WEB_ADMISSION_SLOTS` (4) turns per process; 0 turns admission off. A request
+takes a turn before gunicorn parses it (core/gunicorn_worker.py) and gives it back
+when it ends, or earlier with `admission_leave()` before a long wait that needs no CPU
+(the code request's send, a wait for a pooled connection, a webhook POST). A turn
+given back goes to the oldest waiter. Nothing waits for long: a turn lasts HOLD
+(0.1 s) at most, then goes to the next in line while its request carries on without
+one; a write waits at most `WEB_ADMISSION_WAIT` (1 s), a read (GET/HEAD: pages,
+/healthz, the referrals poll) 0.1 s, then goes in without a turn. So a holder stuck
+on something slow (a client sending its request byte by byte, a database that does
+not answer) costs the next in line 0.1 s, never the worker.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 # A read waits for its turn this long at most: pages and health probes stay within
 # their 150 ms during a burst of writes, yet still queue behind them when a turn comes
@@ -33,49 +37,99 @@ from collections.abc import Mapping
 READ_WAIT = 0.1
 
 
-class Admission:
-    """`slots` turns, handed to waiters first come, first served."""
+# A turn lasts this long at most: a request still working after it carries on without
+# one, and its turn goes to the next in line. A code request's work with a turn takes
+# 10-20 ms, a page's 2-5; one that holds longer is waiting on something (a database
+# that does not answer behind PgBouncer, a slow client), and holding its turn through
+# that would make the next in line late for its own 503 (the outage rule: ~2 s).
+HOLD = 0.1
 
-    def __init__(self, slots: int) -> None:
+
+@dataclass(eq=False)
+class Turn:
+    since: float  # time.monotonic() when it was handed out
+    over: bool = False  # given back, or lasted HOLD and went to the next in line
+
+
+@dataclass(eq=False)
+class _Waiter:
+    # Held until a turn is handed over: a hand-over wakes exactly the oldest waiter
+    # (a Condition would wake an arbitrary one).
+    ready: threading.Lock = field(default_factory=threading.Lock)
+    turn: Turn | None = None
+
+
+class Admission:
+    """`slots` turns, handed to waiters first come, first served, each for `hold`
+    seconds at most."""
+
+    def __init__(self, slots: int, *, hold: float = HOLD) -> None:
         if slots < 1:
             raise ValueError("admission needs at least one slot")
         self._free = slots
+        self._hold = hold
         self._lock = threading.Lock()
-        # One lock per waiter, held until its turn is handed over: a hand-over wakes
-        # exactly the oldest waiter (a Condition would wake an arbitrary one).
-        self._waiting: deque[threading.Lock] = deque()
+        self._held: deque[Turn] = deque()  # in the order handed out: the oldest first
+        self._waiting: deque[_Waiter] = deque()
 
-    def enter(self, *, wait: float) -> bool:
-        """Take a turn, waiting at most `wait` seconds; False if none came in time
-        (the caller goes on without one and must not leave())."""
+    def enter(self, *, wait: float) -> Turn | None:
+        """Take a turn, waiting at most `wait` seconds; None if none came in time
+        (the caller goes on without one)."""
+        now = time.monotonic()
+        deadline = now + wait
         with self._lock:
+            self._expire(now)
             if self._free and not self._waiting:
                 self._free -= 1
-                return True
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiting.append(turn)
-        if turn.acquire(timeout=wait):
-            return True
-        with self._lock:
-            try:
-                self._waiting.remove(turn)
-            except ValueError:
-                # Handed over between the timeout and this lock: the turn is ours.
-                return True
-        return False
+                return self._turn(now)
+            waiter = _Waiter()
+            waiter.ready.acquire()
+            self._waiting.append(waiter)
+        while True:
+            with self._lock:
+                due = self._held[0].since + self._hold if self._held else deadline
+            if waiter.ready.acquire(timeout=max(min(due, deadline) - time.monotonic(), 0)):
+                return waiter.turn
+            with self._lock:
+                now = time.monotonic()
+                self._expire(now)  # may hand this waiter the turn of one that lasted
+                if waiter.turn is not None:
+                    return waiter.turn
+                if now >= deadline:
+                    self._waiting.remove(waiter)
+                    return None
 
-    def leave(self) -> None:
-        """Give a turn back: to the oldest waiter, else to the free ones."""
+    def leave(self, turn: Turn) -> None:
+        """Give `turn` back: to the oldest waiter, else to the free ones. Nothing if
+        it is over already."""
         with self._lock:
-            if self._waiting:
-                self._waiting.popleft().release()
-            else:
-                self._free += 1
+            if turn.over:
+                return
+            turn.over = True
+            self._held.remove(turn)
+            self._give(time.monotonic())
 
     @property
     def waiting(self) -> int:
         return len(self._waiting)
+
+    def _turn(self, now: float) -> Turn:
+        turn = Turn(since=now)
+        self._held.append(turn)
+        return turn
+
+    def _give(self, now: float) -> None:
+        if self._waiting:
+            waiter = self._waiting.popleft()
+            waiter.turn = self._turn(now)
+            waiter.ready.release()
+        else:
+            self._free += 1
+
+    def _expire(self, now: float) -> None:
+        while self._held and now - self._held[0].since >= self._hold:
+            self._held.popleft().over = True
+            self._give(now)
 
 
 def admission_settings(environ: Mapping[str, str] = os.environ) -> tuple[int, float]:
@@ -125,6 +179,7 @@ def admission_enter(*, read: bool) -> None:
 def admission_leave() -> None:
     """Give this thread's turn back, if it holds one: at the end of a request, or
     before a long wait that needs no CPU. Safe to call any number of times."""
-    if getattr(_holding, "turn", False):
-        _holding.turn = False
-        _process.leave()  # type: ignore[union-attr] - held only while installed
+    turn = getattr(_holding, "turn", None)
+    if turn is not None:
+        _holding.turn = None
+        _process.leave(turn)  # type: ignore[union-attr] - held only while installed

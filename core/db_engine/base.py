@@ -29,6 +29,8 @@ from django.db.backends.postgresql import base
 from django.db.backends.utils import CursorWrapper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from core.admission import admission_leave
+
 PROBE_EVERY = 1.0  # seconds between probes of one process
 
 _probe_lock = threading.Lock()
@@ -222,6 +224,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.connection.cursor_factory = factory
 
     def get_new_connection(self, conn_params: dict) -> psycopg.Connection:
+        pool = self.pool
+        if pool is not None and not pool.get_stats().get("pool_available"):
+            # About to wait for a connection (a busy pool, or a database down: up to
+            # DB_POOL_TIMEOUT before the outage's 503). That wait needs no CPU, and a
+            # request holding its turn through it would keep the next in line from
+            # the same 503 (core/admission.py): the turn goes on now.
+            admission_leave()
         try:
             return super().get_new_connection(conn_params)
         except PoolTimeout:

@@ -17,14 +17,15 @@ def _wait_until(condition, timeout: float = 5.0) -> None:
 
 
 def test_turns_go_to_the_waiters_in_the_order_they_came():
-    gate = Admission(1)
-    assert gate.enter(wait=1)
+    gate = Admission(1, hold=30)
+    first = gate.enter(wait=1)
     served: list[int] = []
 
     def wait_turn(number: int) -> None:
-        assert gate.enter(wait=5)
+        turn = gate.enter(wait=5)
+        assert turn is not None
         served.append(number)
-        gate.leave()
+        gate.leave(turn)
 
     threads = []
     for number in range(8):
@@ -32,28 +33,29 @@ def test_turns_go_to_the_waiters_in_the_order_they_came():
         thread.start()
         threads.append(thread)
         _wait_until(lambda n=number: gate.waiting == n + 1)
-    gate.leave()
+    gate.leave(first)
     for thread in threads:
         thread.join(timeout=5)
     assert served == list(range(8))
 
 
 def test_no_more_requests_than_slots_hold_a_turn_at_once():
-    gate = Admission(3)
+    gate = Admission(3, hold=30)
     holding, most = 0, 0
     count = threading.Lock()
 
     def work() -> None:
         nonlocal holding, most
         for _ in range(20):
-            assert gate.enter(wait=10)
+            turn = gate.enter(wait=10)
+            assert turn is not None
             with count:
                 holding += 1
                 most = max(most, holding)
             time.sleep(0.0005)
             with count:
                 holding -= 1
-            gate.leave()
+            gate.leave(turn)
 
     threads = [threading.Thread(target=work) for _ in range(24)]
     for thread in threads:
@@ -62,22 +64,38 @@ def test_no_more_requests_than_slots_hold_a_turn_at_once():
         thread.join(timeout=30)
     assert most == 3
     # Every turn came back: three can enter at once without waiting, a fourth cannot.
-    assert [gate.enter(wait=0.01) for _ in range(4)] == [True, True, True, False]
+    assert [gate.enter(wait=0.01) is not None for _ in range(4)] == [True, True, True, False]
 
 
 def test_a_waiter_goes_in_without_a_turn_once_its_wait_is_over():
-    # A holder stuck on something slow (a client sending byte by byte) costs the
-    # others their wait, never the worker.
-    gate = Admission(1)
-    assert gate.enter(wait=1)
+    gate = Admission(1, hold=30)
+    held = gate.enter(wait=1)
     started = time.monotonic()
-    assert gate.enter(wait=0.2) is False
+    assert gate.enter(wait=0.2) is None
     assert 0.15 < time.monotonic() - started < 2
     assert gate.waiting == 0
-    gate.leave()
+    gate.leave(held)
     # The one turn is back, and only one: the timed-out waiter took none.
-    assert gate.enter(wait=0.01) is True
-    assert gate.enter(wait=0.01) is False
+    assert gate.enter(wait=0.01) is not None
+    assert gate.enter(wait=0.01) is None
+
+
+def test_a_turn_held_too_long_goes_to_the_next_in_line():
+    # A holder stuck on something slow (a client sending byte by byte, a database
+    # that does not answer) costs the next in line the hold, never its whole wait.
+    gate = Admission(1, hold=0.2)
+    stuck = gate.enter(wait=1)
+    started = time.monotonic()
+    turn = gate.enter(wait=5)
+    waited = time.monotonic() - started
+    assert turn is not None
+    assert stuck.over
+    assert 0.15 < waited < 1.5
+    # The stuck request ends at last: its turn had gone on, it gives nothing back.
+    gate.leave(stuck)
+    gate.leave(turn)
+    assert gate.enter(wait=0.01) is not None
+    assert gate.enter(wait=0.01) is None
 
 
 @pytest.fixture
@@ -93,13 +111,14 @@ def test_leaving_twice_gives_back_one_turn(one_turn):
     admission.admission_leave()
     admission.admission_leave()  # before the send and again at the request's end
     gate = admission._process
-    assert gate.enter(wait=0.01) is True
-    assert gate.enter(wait=0.01) is False
+    assert gate.enter(wait=0.01) is not None
+    assert gate.enter(wait=0.01) is None
 
 
 def test_a_read_waits_at_most_a_tenth_of_a_second_for_its_turn(one_turn):
+    admission._process._hold = 30  # the holder's turn does not run out here
     holder = admission._process
-    assert holder.enter(wait=1)  # another thread's turn, held
+    held = holder.enter(wait=1)  # another thread's turn, held
     started = time.monotonic()
     admission.admission_enter(read=True)
     read_waited = time.monotonic() - started
@@ -110,7 +129,7 @@ def test_a_read_waits_at_most_a_tenth_of_a_second_for_its_turn(one_turn):
     waiter.join(timeout=0.5)
     # A write waits longer (WEB_ADMISSION_WAIT, 5 s here): still waiting.
     assert waiter.is_alive()
-    holder.leave()
+    holder.leave(held)
     waiter.join(timeout=5)
     assert 0.05 < read_waited < 0.5
 

@@ -1,8 +1,8 @@
 """Admission under `make serve` (core/gunicorn_worker.py): requests take turns.
 
 One worker, one turn, so the order is visible: a code request gives its turn back
-for its send, a client stuck halfway through its request holds up the next write by
-WEB_ADMISSION_WAIT at most, and a read by 0.1 s at most.
+for its send, and a client stuck halfway through its request holds up the next one
+by the turn's 0.1 s, not for as long as it is stuck.
 """
 
 import http.client
@@ -71,14 +71,12 @@ def test_code_requests_give_their_turn_back_for_the_send(serve, serve_database_u
     assert wall < 2.2, answers
 
 
-def test_a_stuck_client_holds_up_a_write_by_the_wait_and_a_read_by_a_tenth(
-    serve, serve_database_url
-):
+def test_a_stuck_client_holds_up_the_next_request_by_a_tenth_of_a_second(serve, serve_database_url):
     server = serve(
         DATABASE_URL=serve_database_url,
         **DEMO_SERVE_ENV,
         WEB_ADMISSION_SLOTS="1",
-        WEB_ADMISSION_WAIT="2",
+        WEB_ADMISSION_WAIT="10",
     )
     # Half a request, then nothing: it has its turn and never finishes its headers.
     stuck = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -92,6 +90,7 @@ def test_a_stuck_client_holds_up_a_write_by_the_wait_and_a_read_by_a_tenth(
 
     assert read_status == 200
     assert write_status == 202
-    # The write waited its turn for WEB_ADMISSION_WAIT, then went in without one.
-    assert 1.8 < write_took < 6, write_took
+    # The stuck client's turn ran out after 0.1 s and went to the next in line; held
+    # until its request ended, the write would have waited its 10 s.
+    assert write_took < 3, write_took
     assert read_took < 1.0, read_took
