@@ -5,6 +5,7 @@ shell nor a `.env` file can change the outcome.
 """
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -267,3 +268,20 @@ class Browser:
         return self.request(
             server, "POST", path, {**form, "csrfmiddlewaretoken": self.cookies["csrftoken"]}
         )
+
+
+def post_code(server: Server, phone: str) -> tuple[int, str]:
+    """POST /api/v1/auth/code/ for `phone`: the status and the error code, if any."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/auth/code/",
+            body=json.dumps({"phone": phone}),
+            headers={"Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        body = json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
+    return response.status, body.get("code", "")

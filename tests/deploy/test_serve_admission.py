@@ -6,31 +6,20 @@ by the turn's 0.2 s, not for as long as it is stuck.
 """
 
 import http.client
-import json
 import socket
 import threading
 import time
 
 import pytest
 
-from tests.deploy.conftest import DEMO_SERVE_ENV
+from tests.deploy.conftest import DEMO_SERVE_ENV, Server, post_code
 
 pytestmark = pytest.mark.postgres
 
 
-def _code_request(port: int, phone: str) -> tuple[int, float]:
+def _code_request(server: Server, phone: str) -> tuple[int, float]:
     started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(
-            "POST",
-            "/api/v1/auth/code/",
-            body=json.dumps({"phone": phone}),
-            headers={"Content-Type": "application/json"},
-        )
-        status = connection.getresponse().status
-    finally:
-        connection.close()
+    status, _ = post_code(server, phone)
     return status, time.monotonic() - started
 
 
@@ -55,7 +44,7 @@ def test_code_requests_give_their_turn_back_for_the_send(serve, serve_database_u
     answers: list[tuple[int, float]] = []
 
     def ask(number: int) -> None:
-        answers.append(_code_request(server.port, f"+7900555{number:04d}"))
+        answers.append(_code_request(server, f"+7900555{number:04d}"))
 
     threads = [threading.Thread(target=ask, args=(number,)) for number in range(3)]
     started = time.monotonic()
@@ -84,7 +73,7 @@ def test_a_stuck_client_holds_up_the_next_request_by_a_turn_not_for_ever(serve, 
         stuck.sendall(b"POST /api/v1/auth/code/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         time.sleep(0.5)
         read_status, read_took = _get(server.port, "/healthz")
-        write_status, write_took = _code_request(server.port, "+79005559999")
+        write_status, write_took = _code_request(server, "+79005559999")
     finally:
         stuck.close()
 

@@ -1,36 +1,18 @@
 """The hourly SMS budget holds across processes: two `make serve` servers on one
 PostgreSQL, a parallel burst through both, a fake SMS.ru counting what it was asked."""
 
-import http.client
-import json
 import threading
 from collections import Counter
 
 import pytest
 
-from tests.deploy.conftest import Server
+from tests.deploy.conftest import post_code
 from tests.fakes.sms_servers import FakeSmsServer
 
 pytestmark = pytest.mark.postgres
 
 BUDGET = 12
 REQUESTS = 40
-
-
-def post_code(server: Server, phone: str) -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        connection.request(
-            "POST",
-            "/api/v1/auth/code/",
-            body=json.dumps({"phone": phone}),
-            headers={"Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        body = json.loads(response.read() or b"{}")
-    finally:
-        connection.close()
-    return response.status, body.get("code", "")
 
 
 def test_budget_holds_across_two_servers_under_a_parallel_burst(serve, serve_database_url):
