@@ -77,9 +77,12 @@ class Admission:
     def enter(self, *, wait: float) -> Turn | None:
         """Take a turn, waiting at most `wait` seconds; None if none came in time
         (the caller goes on without one)."""
-        now = time.monotonic()
-        deadline = now + wait
+        deadline = time.monotonic() + wait
         with self._lock:
+            # Read under the lock: a turn stamped with a time read before a wait for
+            # the lock could be older than one handed out meanwhile, and _held must
+            # stay oldest first (its head is the next to run out).
+            now = time.monotonic()
             self._expire(now)
             if self._free and not self._waiting:
                 self._free -= 1

@@ -1,13 +1,17 @@
 """Gunicorn's threaded worker with admission (core/admission.py): requests take turns.
 
-site_config/gunicorn.conf.py names this class. The turn is taken once the client's
-first bytes are there (a connection that sends nothing holds no turn; gunicorn defers
-it to its poller after 5 s as before) and before gunicorn parses the request, so the
-parsing queues too; it is given back when gunicorn is done with the request.
+site_config/gunicorn.conf.py names this class. A request takes a turn only once all
+of it is in the socket (its headers and the body they announce, peeked at, not
+read), and before gunicorn parses it, so the parsing queues too; the turn is given
+back when gunicorn is done with the request. A client still sending (slowly, on
+purpose or not) takes no turn: it is served as plain gthread serves it, and cannot
+hold a turn the others wait for. Nor can bytes gunicorn already read ahead, a
+connection closed at once (a load balancer's check) or a chunked body: no turn.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 
 from gunicorn.workers import gthread
@@ -20,6 +24,11 @@ from core.admission import (
 )
 
 _READS = (b"GET ", b"HEAD ")
+# The most of a waiting request looked at: a request line (limit_request_line 4094)
+# and ordinary headers fit; a request larger than this is served without a turn.
+PEEK_BYTES = 16384
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:", re.IGNORECASE)
 
 
 class ThreadWorker(gthread.ThreadWorker):
@@ -34,19 +43,32 @@ class ThreadWorker(gthread.ThreadWorker):
         fresh = not conn.initialized and not conn.data_ready
         if fresh and not conn.wait_for_data(gthread.DEFAULT_WORKER_DATA_TIMEOUT):
             return gthread._DEFER  # noqa: SLF001 - gunicorn's "back to the poller"
-        admission_enter(read=_is_read(conn.sock))
+        waiting = request_waiting(conn.sock)
+        if waiting is None:
+            return super().handle(conn)
+        admission_enter(read=waiting == "read")
         try:
             return super().handle(conn)
         finally:
             admission_leave()
 
 
-def _is_read(sock: socket.socket) -> bool:
-    """Whether the request waiting on `sock` is a GET or HEAD, by peeking at its first
-    bytes without taking them (never blocking: bytes gunicorn already read ahead, or a
-    TLS socket, read as "not a read" and wait as a write would)."""
+def request_waiting(sock: socket.socket) -> str | None:
+    """Whether a whole request waits in `sock`: "read" (GET, HEAD) or "write"; None
+    while any of it is still to come. Peeked at, never taken, never blocking."""
     try:
-        head = sock.recv(5, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        data = sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except (OSError, ValueError):
-        return False
-    return head.startswith(_READS)
+        return None
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = data[:end]
+    if head.startswith(_READS):
+        return "read"
+    if _CHUNKED.search(head):
+        return None
+    length = _LENGTH.search(head)
+    if length and len(data) - end - 4 < int(length.group(1)):
+        return None
+    return "write"
