@@ -10,15 +10,15 @@ its own. With a few turns handed out in arrival order, the first requests reach 
 does the workers' CPU (docs/benchmarks.md, "Admission").
 
 How. `WEB_ADMISSION_SLOTS` (4) turns per process; 0 turns admission off. A request
-takes a turn before gunicorn parses it (core/gunicorn_worker.py) and gives it back
-when it ends, or earlier with `admission_leave()` before a long wait that needs no CPU
+takes a turn once all of it has arrived, before gunicorn parses it
+(core/gunicorn_worker.py), and gives it back when it ends, or earlier with `admission_leave()` before a long wait that needs no CPU
 (the code request's send, a wait for a pooled connection, a webhook POST). A turn
 given back goes to the oldest waiter. Nothing waits for long: a turn lasts HOLD
 (0.2 s) at most, then goes to the next in line while its request carries on without
 one; a write waits at most `WEB_ADMISSION_WAIT` (1 s), a read (GET/HEAD: pages,
 /healthz, the referrals poll) 0.1 s, then goes in without a turn. So a holder stuck
-on something slow (a client sending its request byte by byte, a database that does
-not answer) costs the next in line 0.2 s, never the worker.
+on something slow (a database that does not answer, a client slow to read its answer)
+costs the next in line 0.2 s, never the worker.
 """
 
 from __future__ import annotations
