@@ -11,8 +11,9 @@ does the workers' CPU (docs/benchmarks.md, "Admission").
 
 How. `WEB_ADMISSION_SLOTS` (4) turns per process; 0 turns admission off. A request
 takes a turn once all of it has arrived, before gunicorn parses it
-(core/gunicorn_worker.py), and gives it back when it ends, or earlier with `admission_leave()` before a long wait that needs no CPU
-(the code request's send, a wait for a pooled connection, a webhook POST). A turn
+(core/gunicorn_worker.py), and gives it back when it ends, or earlier with
+`admission_leave()` before a long wait that needs no CPU (the code request's send,
+a wait for a pooled connection, a webhook POST). A turn
 given back goes to the oldest waiter. Nothing waits for long: a turn lasts HOLD
 (0.2 s) at most, then goes to the next in line while its request carries on without
 one; a write waits at most `WEB_ADMISSION_WAIT` (1 s), a read (GET/HEAD: pages,
