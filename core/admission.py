@@ -182,6 +182,12 @@ def admission_enter(*, read: bool) -> None:
     _holding.turn = _process.enter(wait=min(_wait, READ_WAIT) if read else _wait)
 
 
+def admission_held() -> bool:
+    """Whether this thread holds a turn (a check that costs nothing, for callers
+    whose own test for a long wait does)."""
+    return getattr(_holding, "turn", None) is not None
+
+
 def admission_leave() -> None:
     """Give this thread's turn back, if it holds one: at the end of a request, or
     before a long wait that needs no CPU. Safe to call any number of times."""

@@ -29,7 +29,7 @@ from django.db.backends.postgresql import base
 from django.db.backends.utils import CursorWrapper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from core.admission import admission_leave
+from core.admission import admission_held, admission_leave
 
 PROBE_EVERY = 1.0  # seconds between probes of one process
 
@@ -225,7 +225,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params: dict) -> psycopg.Connection:
         pool = self.pool
-        if pool is not None and not pool.get_stats().get("pool_available"):
+        if admission_held() and pool is not None and not pool.get_stats().get("pool_available"):
             # About to wait for a connection (a busy pool, or a database down: up to
             # DB_POOL_TIMEOUT before the outage's 503). That wait needs no CPU, and a
             # request holding its turn through it would keep the next in line from

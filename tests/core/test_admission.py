@@ -108,7 +108,9 @@ def one_turn():
 
 def test_leaving_twice_gives_back_one_turn(one_turn):
     admission.admission_enter(read=False)
+    assert admission.admission_held()
     admission.admission_leave()
+    assert not admission.admission_held()
     admission.admission_leave()  # before the send and again at the request's end
     gate = admission._process
     assert gate.enter(wait=0.01) is not None
