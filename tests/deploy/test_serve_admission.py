@@ -4,14 +4,13 @@ One worker, one turn, so the order is visible: a code request gives its turn bac
 for its send, and clients stuck halfway through their requests take no turn.
 """
 
-import http.client
 import socket
 import threading
 import time
 
 import pytest
 
-from tests.deploy.conftest import DEMO_SERVE_ENV, Server, post_code
+from tests.deploy.conftest import DEMO_SERVE_ENV, Browser, Server, post_code
 
 pytestmark = pytest.mark.postgres
 
@@ -22,14 +21,9 @@ def _code_request(server: Server, phone: str) -> tuple[int, float]:
     return status, time.monotonic() - started
 
 
-def _get(port: int, path: str) -> tuple[int, float]:
+def _get(server: Server, path: str) -> tuple[int, float]:
     started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path)
-        status = connection.getresponse().status
-    finally:
-        connection.close()
+    status = Browser().request(server, "GET", path).status
     return status, time.monotonic() - started
 
 
@@ -73,7 +67,7 @@ def test_clients_stuck_halfway_through_their_requests_hold_up_nobody(serve, serv
         for number, sock in enumerate(stuck):
             sock.sendall(b"POST /api/v1/auth/code/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"[: 5 + number])
         time.sleep(0.1)
-        read_status, read_took = _get(server.port, "/healthz")
+        read_status, read_took = _get(server, "/healthz")
         write_status, write_took = _code_request(server, "+79005559999")
     finally:
         for sock in stuck:
